@@ -1,0 +1,65 @@
+/* progress.c: terminal progress bar. Never writes anything when not on a terminal, so
+ * scripted output stays clean. */
+#include "core/progress.h"
+
+#include "core/time.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void sl_human_bytes(double b, char *out, int cap) {
+  const char *u[] = {"B", "kB", "MB", "GB", "TB"};
+  int i = 0;
+  while (b >= 1000 && i < 4) {
+    b /= 1000;
+    i++;
+  }
+  snprintf(out, (size_t)cap, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+void sl_progress_begin(struct sl_progress *p, const char *label, int64_t total_bytes) {
+  memset(p, 0, sizeof *p);
+  p->label = label;
+  p->total_bytes = total_bytes;
+  p->start_ns = sl_time_mono_ns();
+  const char *force = getenv("SLUICE_PROGRESS");
+  p->enabled = force ? strcmp(force, "0") != 0 : isatty(STDERR_FILENO);
+}
+
+static void draw(struct sl_progress *p, int64_t done, int64_t rows, int final) {
+  double secs = (double)(sl_time_mono_ns() - p->start_ns) / 1e9;
+  char dn[32], tot[32], rate[32], rows_s[48] = "", eta[32] = "";
+  sl_human_bytes((double)done, dn, sizeof dn);
+  sl_human_bytes((double)p->total_bytes, tot, sizeof tot);
+  sl_human_bytes(secs > 0 ? (double)done / secs : 0, rate, sizeof rate);
+  if (rows >= 0)
+    snprintf(rows_s, sizeof rows_s, "  %lld rows (%.0f/s)", (long long)rows,
+             secs > 0 ? (double)rows / secs : 0.0);
+  double frac = p->total_bytes > 0 ? (double)done / (double)p->total_bytes : 0;
+  if (frac > 1) frac = 1;
+  if (!final && frac > 0.01 && secs > 0.5)
+    snprintf(eta, sizeof eta, "  ETA %.0fs", secs / frac - secs);
+  char bar[31];
+  int fill = (int)(frac * 30);
+  for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+  bar[30] = '\0';
+  fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %s/%s  %s/s%s%s%s", p->label, bar, frac * 100, dn, tot,
+          rate, rows_s, final ? "" : eta, final ? "\n" : "");
+  fflush(stderr);
+  p->drawn = 1;
+}
+
+void sl_progress_update(struct sl_progress *p, int64_t done_bytes, int64_t rows) {
+  if (!p->enabled) return;
+  int64_t now = sl_time_mono_ns();
+  if (now - p->last_draw_ns < 100000000) return;
+  p->last_draw_ns = now;
+  draw(p, done_bytes, rows, 0);
+}
+
+void sl_progress_end(struct sl_progress *p, int64_t done_bytes, int64_t rows) {
+  if (!p->enabled) return;
+  draw(p, done_bytes, rows, 1);
+}

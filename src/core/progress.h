@@ -1,0 +1,23 @@
+/* progress.h: a one-line progress bar on stderr, drawn only when stderr is a terminal
+ * (or SLUICE_PROGRESS=1): done/total bytes, rows, rate and ETA, redrawn at most 10x/s. */
+#ifndef SL_CORE_PROGRESS_H
+#define SL_CORE_PROGRESS_H
+
+#include <stdint.h>
+
+struct sl_progress {
+  const char *label;
+  int64_t total_bytes; /* 0 if unknown */
+  int64_t start_ns, last_draw_ns;
+  int enabled;
+  int drawn;
+};
+
+void sl_progress_begin(struct sl_progress *p, const char *label, int64_t total_bytes);
+/* rows < 0: unknown so far. */
+void sl_progress_update(struct sl_progress *p, int64_t done_bytes, int64_t rows);
+void sl_progress_end(struct sl_progress *p, int64_t done_bytes, int64_t rows);
+/* "1.5 MB", "312 kB": human sizes for messages. */
+void sl_human_bytes(double bytes, char *out, int cap);
+
+#endif

@@ -1,0 +1,2 @@
+/* ingest.c: the ingest part (filled in as it lands). */
+typedef int sl_ingest_placeholder;

@@ -1,0 +1,2 @@
+/* lake.c: the lake part (filled in as it lands). */
+typedef int sl_lake_placeholder;

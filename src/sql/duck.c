@@ -1,0 +1,131 @@
+/* duck.c: DuckDB connection, statements and results, with errors as sl_err. */
+#include "sql/duck.h"
+
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The statement's first line (up to 160 chars) for error context. */
+static void sql_context(const char *sql, char *out, size_t cap) {
+  while (*sql == ' ' || *sql == '\n' || *sql == '\t') sql++;
+  size_t n = strcspn(sql, "\n");
+  if (n > 160) n = 160;
+  if (n >= cap) n = cap - 1;
+  memcpy(out, sql, n);
+  out[n] = '\0';
+}
+
+int sl_duck_open(const char *path, const struct sl_duck_opts *opts, struct sl_duck **out,
+                 struct sl_err *err) {
+  struct sl_duck *d = sl_calloc(1, sizeof *d);
+  if (!d) return sl_err_set(err, SL_ENOMEM, "DuckDB: out of memory");
+  duckdb_config cfg;
+  if (duckdb_create_config(&cfg) == DuckDBError) {
+    sl_free(d);
+    return sl_err_set(err, SL_ENOMEM, "DuckDB: cannot create config");
+  }
+  char buf[32];
+  if (opts && opts->threads > 0) {
+    snprintf(buf, sizeof buf, "%d", opts->threads);
+    duckdb_set_config(cfg, "threads", buf);
+  }
+  if (opts && opts->memory_limit && *opts->memory_limit) duckdb_set_config(cfg, "memory_limit", opts->memory_limit);
+  if (opts && opts->temp_dir && *opts->temp_dir) duckdb_set_config(cfg, "temp_directory", opts->temp_dir);
+  /* No network, no extension downloads: everything sluice needs is built in. */
+  duckdb_set_config(cfg, "autoinstall_known_extensions", "false");
+  duckdb_set_config(cfg, "autoload_known_extensions", "false");
+  char *open_err = NULL;
+  if (duckdb_open_ext(path, &d->db, cfg, &open_err) == DuckDBError) {
+    int rc = sl_err_set(err, SL_EIO, "DuckDB open %s: %s", path ? path : ":memory:",
+                        open_err ? open_err : "unknown error");
+    duckdb_free(open_err);
+    duckdb_destroy_config(&cfg);
+    sl_free(d);
+    return rc;
+  }
+  duckdb_destroy_config(&cfg);
+  if (duckdb_connect(d->db, &d->con) == DuckDBError) {
+    duckdb_close(&d->db);
+    sl_free(d);
+    return sl_err_set(err, SL_EIO, "DuckDB: cannot connect");
+  }
+  *out = d;
+  return 0;
+}
+
+void sl_duck_close(struct sl_duck *d) {
+  if (!d) return;
+  duckdb_disconnect(&d->con);
+  duckdb_close(&d->db);
+  sl_free(d);
+}
+
+int sl_duck_query(struct sl_duck *d, const char *sql, struct sl_duck_result *res, struct sl_err *err) {
+  memset(res, 0, sizeof *res);
+  if (duckdb_query(d->con, sql, &res->r) == DuckDBError) {
+    const char *msg = duckdb_result_error(&res->r);
+    duckdb_error_type et = duckdb_result_error_type(&res->r);
+    int code = et == DUCKDB_ERROR_INTERRUPT ? SL_EINTR : SL_ESQL;
+    char ctx[200];
+    sql_context(sql, ctx, sizeof ctx);
+    int rc = sl_err_set(err, code, "%s\n  in: %s", msg ? msg : "query failed", ctx);
+    duckdb_destroy_result(&res->r);
+    return rc;
+  }
+  res->valid = 1;
+  return 0;
+}
+
+int sl_duck_exec(struct sl_duck *d, const char *sql, struct sl_err *err) {
+  struct sl_duck_result res;
+  int rc = sl_duck_query(d, sql, &res, err);
+  sl_duck_result_fini(&res);
+  return rc;
+}
+
+void sl_duck_result_fini(struct sl_duck_result *res) {
+  if (res->valid) duckdb_destroy_result(&res->r);
+  res->valid = 0;
+}
+
+int64_t sl_duck_result_rows(struct sl_duck_result *res) { return (int64_t)duckdb_row_count(&res->r); }
+int64_t sl_duck_result_cols(struct sl_duck_result *res) { return (int64_t)duckdb_column_count(&res->r); }
+const char *sl_duck_result_name(struct sl_duck_result *res, int64_t col) {
+  return duckdb_column_name(&res->r, (idx_t)col);
+}
+duckdb_type sl_duck_result_type(struct sl_duck_result *res, int64_t col) {
+  return duckdb_column_type(&res->r, (idx_t)col);
+}
+
+int sl_duck_result_is_null(struct sl_duck_result *res, int64_t col, int64_t row) {
+  return duckdb_value_is_null(&res->r, (idx_t)col, (idx_t)row);
+}
+
+char *sl_duck_result_text(struct sl_duck_result *res, int64_t col, int64_t row) {
+  if (duckdb_value_is_null(&res->r, (idx_t)col, (idx_t)row)) return NULL;
+  char *v = duckdb_value_varchar(&res->r, (idx_t)col, (idx_t)row);
+  char *out = sl_strdup(v ? v : "");
+  duckdb_free(v);
+  return out;
+}
+
+int sl_duck_query_int(struct sl_duck *d, const char *sql, int64_t *out, struct sl_err *err) {
+  struct sl_duck_result res;
+  int rc = sl_duck_query(d, sql, &res, err);
+  if (rc) return rc;
+  if (sl_duck_result_rows(&res) < 1 || sl_duck_result_cols(&res) < 1) {
+    sl_duck_result_fini(&res);
+    return sl_err_set(err, SL_ESQL, "query returned no rows");
+  }
+  *out = duckdb_value_int64(&res.r, 0, 0);
+  sl_duck_result_fini(&res);
+  return 0;
+}
+
+double sl_duck_progress(struct sl_duck *d) {
+  duckdb_query_progress_type p = duckdb_query_progress(d->con);
+  return p.percentage < 0 ? -1 : p.percentage / 100.0;
+}
+
+void sl_duck_interrupt(struct sl_duck *d) { duckdb_interrupt(d->con); }

@@ -1,0 +1,50 @@
+/* duck.h: the one place sluice calls DuckDB. A struct sl_duck is a database (in memory
+ * unless a path is given) with one connection; DuckDB's errors become sl_err here,
+ * with the failing statement's first line as context. Not thread-safe: one sl_duck per
+ * thread, or use sl_duck_interrupt/sl_duck_progress from another thread only. */
+#ifndef SL_SQL_DUCK_H
+#define SL_SQL_DUCK_H
+
+#include "core/err.h"
+
+#include <duckdb.h>
+#include <stdint.h>
+
+struct sl_duck_opts {
+  int threads;           /* 0: DuckDB's default (all cores) */
+  const char *memory_limit; /* "4GB", or NULL for DuckDB's default */
+  const char *temp_dir;  /* spill folder, or NULL */
+};
+
+struct sl_duck {
+  duckdb_database db;
+  duckdb_connection con;
+};
+
+struct sl_duck_result {
+  duckdb_result r;
+  int valid;
+};
+
+int sl_duck_open(const char *path, const struct sl_duck_opts *opts, struct sl_duck **out,
+                 struct sl_err *err);
+void sl_duck_close(struct sl_duck *d);
+/* Runs one or more statements, discarding results. */
+int sl_duck_exec(struct sl_duck *d, const char *sql, struct sl_err *err);
+/* Runs a statement and keeps its materialized result (free with sl_duck_result_fini). */
+int sl_duck_query(struct sl_duck *d, const char *sql, struct sl_duck_result *res, struct sl_err *err);
+void sl_duck_result_fini(struct sl_duck_result *res);
+int64_t sl_duck_result_rows(struct sl_duck_result *res);
+int64_t sl_duck_result_cols(struct sl_duck_result *res);
+const char *sl_duck_result_name(struct sl_duck_result *res, int64_t col);
+duckdb_type sl_duck_result_type(struct sl_duck_result *res, int64_t col);
+/* Value as text (new string, free with sl_free), or NULL for SQL NULL. */
+char *sl_duck_result_text(struct sl_duck_result *res, int64_t col, int64_t row);
+int sl_duck_result_is_null(struct sl_duck_result *res, int64_t col, int64_t row);
+/* First column of the first row as an integer (e.g. a COUNT). */
+int sl_duck_query_int(struct sl_duck *d, const char *sql, int64_t *out, struct sl_err *err);
+/* Progress of the running query in [0,1], or -1 if unknown. Safe from another thread. */
+double sl_duck_progress(struct sl_duck *d);
+void sl_duck_interrupt(struct sl_duck *d);
+
+#endif
