@@ -84,10 +84,6 @@ int sl_fs_read_all(const char *path, size_t max, char **out, size_t *len, struct
   int rc = 0;
   while (b) {
     if (n + 1 >= cap) {
-      if (cap >= max) {
-        rc = sl_err_set(err, SL_EINVAL, "read %s: larger than %zu bytes", path, max);
-        break;
-      }
       char *nb = sl_realloc(b, cap * 2);
       if (!nb) break;
       b = nb;
@@ -95,6 +91,10 @@ int sl_fs_read_all(const char *path, size_t max, char **out, size_t *len, struct
     }
     size_t got = fread(b + n, 1, cap - n - 1, f);
     n += got;
+    if (n > max) {
+      rc = sl_err_set(err, SL_EINVAL, "read %s: larger than %zu bytes", path, max);
+      break;
+    }
     if (got == 0) {
       if (ferror(f)) rc = sl_err_set(err, SL_EIO, "read %s: %s", path, strerror(errno));
       break;

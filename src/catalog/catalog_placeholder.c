@@ -1,2 +1,0 @@
-/* catalog.c: the catalog part (filled in as it lands). */
-typedef int sl_catalog_placeholder;

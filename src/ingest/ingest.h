@@ -1,0 +1,61 @@
+/* ingest.h: batch ingest of files (CSV, Parquet, JSON lines) into a lake table.
+ * DuckDB reads the files and writes zstd Parquet under unique names in the table's
+ * data folder; the files are fsynced and then one catalog commit makes them visible.
+ * A failure or a kill at any point before the commit leaves the table exactly at its
+ * previous snapshot (files written so far are removed on failure; after a kill they
+ * are unreferenced orphans that no reader sees). */
+#ifndef SL_INGEST_INGEST_H
+#define SL_INGEST_INGEST_H
+
+#include "catalog/catalog.h"
+#include "core/config.h"
+#include "lake/lake.h"
+#include "sql/duck.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sl_ingest_opts {
+  int64_t target_file_size; /* bytes per Parquet file before a new one is started */
+  int64_t row_group_size;   /* rows per Parquet row group */
+  int64_t compression_level; /* zstd level */
+  int64_t commit_retries;   /* retries after a concurrent commit */
+};
+extern const struct sl_cfg_section sl_ingest_section;
+
+enum sl_ingest_format { SL_FMT_AUTO, SL_FMT_CSV, SL_FMT_PARQUET, SL_FMT_JSONL };
+enum sl_ingest_mode { SL_INGEST_APPEND, SL_INGEST_REPLACE };
+
+struct sl_ingest_req {
+  const char *const *files;
+  size_t n_files;
+  const char *ns, *table;
+  enum sl_ingest_mode mode;
+  enum sl_ingest_format format;
+  int evolve;          /* new columns in the files are added to the table */
+  const char *schema;  /* "id BIGINT, name VARCHAR" to take instead of inferring, or NULL */
+  char delim;          /* CSV delimiter, 0: detect */
+  int no_header;       /* CSV without a header row */
+  int progress;        /* draw a progress bar (on a terminal) */
+  volatile int *cancel; /* set non-zero (e.g. from a signal handler) to stop */
+};
+
+struct sl_ingest_result {
+  int64_t snapshot_id;
+  int64_t rows;
+  int64_t bytes_in, bytes_out;
+  size_t files_out;
+  double seconds;
+  int created; /* the table was created by this ingest */
+};
+
+int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl_duck_opts *dopts,
+                    const struct sl_ingest_opts *opts, const struct sl_ingest_req *req,
+                    struct sl_ingest_result *res, struct sl_err *err);
+
+/* Format from a file name's extension (.csv, .tsv, .parquet, .jsonl, .ndjson, .json,
+ * optionally followed by .gz/.zst), or SL_FMT_AUTO if unknown. */
+enum sl_ingest_format sl_ingest_format_of(const char *path);
+int sl_ingest_format_parse(const char *s, enum sl_ingest_format *out);
+
+#endif

@@ -1,2 +1,0 @@
-/* ingest.c: the ingest part (filled in as it lands). */
-typedef int sl_ingest_placeholder;

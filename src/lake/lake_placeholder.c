@@ -1,2 +1,0 @@
-/* lake.c: the lake part (filled in as it lands). */
-typedef int sl_lake_placeholder;

@@ -1,0 +1,195 @@
+/* lakeview.c: catalog tables as DuckDB views. A view is a plain SELECT over the
+ * Parquet files of one snapshot, so a query sees exactly one committed state per table
+ * and nothing written by an unfinished ingest. */
+#include "sql/sql.h"
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/time.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+const struct sl_cfg_section sl_sql_section = {
+    "sql",
+    (const struct sl_opt[]){
+        {"threads", SL_OPT_INT, offsetof(struct sl_sql_opts, threads), "0", 0, 1024, NULL,
+         "Threads DuckDB may use; 0 uses all cores.", 0},
+        {"memory_limit", SL_OPT_STR, offsetof(struct sl_sql_opts, memory_limit), "", 0, -1, NULL,
+         "Memory DuckDB may use before spilling, e.g. `4GB`; empty for DuckDB's default (80% of RAM).", 0},
+        {"temp_dir", SL_OPT_STR, offsetof(struct sl_sql_opts, temp_dir), "", 0, -1, NULL,
+         "Folder for DuckDB's spill files, relative to the project; empty for DuckDB's default.", 0},
+        {NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0},
+    },
+    "The embedded SQL engine (DuckDB) used by `sluice sql`, ingest and builds.",
+};
+
+int sl_sql_asof_parse(const char *s, struct sl_sql_asof *out, struct sl_err *err) {
+  memset(out, 0, sizeof *out);
+  size_t n = strlen(s), digits = strspn(s, "0123456789");
+  if (n > 0 && digits == n && n < 18) {
+    out->snapshot_id = strtoll(s, NULL, 10);
+    if (out->snapshot_id > 0) return 0;
+  }
+  if (sl_time_parse(s, &out->ts_ms) == 0) return 0;
+  return sl_err_set(err, SL_EINVAL,
+                    "--as-of '%s' is neither a snapshot id (see `sluice snapshots`) nor a time like 2026-01-31T12:00:00Z", s);
+}
+
+static int pick_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, const struct sl_sql_asof *asof,
+                         int64_t *snap, int64_t *schema_id, struct sl_err *err) {
+  struct sl_snapshot *ss = NULL;
+  size_t n = 0;
+  int rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err);
+  if (rc) return rc;
+  *snap = 0;
+  for (size_t i = 0; i < n; i++) {
+    int fits = !asof || (!asof->snapshot_id && !asof->ts_ms) ? ss[i].snapshot_id == t->current_snapshot
+               : asof->snapshot_id ? ss[i].snapshot_id <= asof->snapshot_id
+                                   : ss[i].ts_ms <= asof->ts_ms;
+    if (fits && ss[i].snapshot_id > *snap) {
+      *snap = ss[i].snapshot_id;
+      *schema_id = ss[i].schema_id;
+    }
+  }
+  sl_snapshot_list_free(ss, n);
+  return 0;
+}
+
+static int schema_of_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, int64_t snapshot_id,
+                              int64_t *schema_id, struct sl_err *err) {
+  struct sl_snapshot *ss = NULL;
+  size_t n = 0;
+  int rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err);
+  if (rc) return rc;
+  rc = sl_err_set(err, SL_ENOTFOUND, "snapshot %lld is not a snapshot of %s.%s; `sluice snapshots %s.%s` lists them",
+                  (long long)snapshot_id, t->ns, t->name, t->ns, t->name);
+  for (size_t i = 0; i < n; i++)
+    if (ss[i].snapshot_id == snapshot_id) {
+      *schema_id = ss[i].schema_id;
+      rc = 0;
+      sl_err_clear(err);
+    }
+  sl_snapshot_list_free(ss, n);
+  return rc;
+}
+
+/* Names of the columns present in a set of Parquet files (DESCRIBE of their union). */
+static int file_columns(struct sl_duck *d, const char *reader, char ***names, size_t *n, struct sl_err *err) {
+  char *q = sl_asprintf("DESCRIBE SELECT * FROM %s", reader);
+  if (!q) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  struct sl_duck_result res;
+  int rc = sl_duck_query(d, q, &res, err);
+  sl_free(q);
+  if (rc) return rc;
+  int64_t rows = sl_duck_result_rows(&res);
+  char **out = sl_calloc((size_t)rows + 1, sizeof *out);
+  for (int64_t i = 0; out && i < rows; i++) out[i] = sl_duck_result_text(&res, 0, i);
+  sl_duck_result_fini(&res);
+  if (!out) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  *names = out;
+  *n = (size_t)rows;
+  return 0;
+}
+
+int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                        const struct sl_table_info *t, int64_t snapshot_id, char **out,
+                        struct sl_err *err) {
+  int64_t schema_id = 0;
+  int rc = schema_of_snapshot(cat, t, snapshot_id, &schema_id, err);
+  if (rc) return rc;
+  struct sl_schema sch = {0};
+  struct sl_data_file *files = NULL;
+  size_t nf = 0, ncols_present = 0;
+  char **present = NULL;
+  struct sl_buf reader, b;
+  sl_buf_init(&reader);
+  sl_buf_init(&b);
+  if ((rc = sl_catalog_schema_get(cat, t->table_id, schema_id, &sch, err))) goto out;
+  if ((rc = sl_catalog_files_at(cat, t->table_id, snapshot_id, &files, &nf, err))) goto out;
+  if (nf) {
+    sl_buf_puts(&reader, "read_parquet([");
+    for (size_t i = 0; i < nf; i++) {
+      char *url = sl_store_url(st, files[i].path);
+      if (!url) {
+        rc = sl_err_set(err, SL_EINVAL, "%s.%s: data file key '%s' is not inside the lake", t->ns, t->name, files[i].path);
+        goto out;
+      }
+      if (i) sl_buf_putc(&reader, ',');
+      sl_buf_sql_str(&reader, url);
+      sl_free(url);
+    }
+    if (sl_buf_puts(&reader, "], union_by_name=true)")) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      goto out;
+    }
+    if ((rc = file_columns(d, reader.data, &present, &ncols_present, err))) {
+      sl_err_prefix(err, "read %s.%s at snapshot %lld: ", t->ns, t->name, (long long)snapshot_id);
+      goto out;
+    }
+  }
+  sl_buf_puts(&b, "SELECT ");
+  for (size_t c = 0; c < sch.n_cols; c++) {
+    int have = 0;
+    for (size_t k = 0; k < ncols_present && !have; k++) have = strcmp(present[k], sch.cols[c].name) == 0;
+    if (c) sl_buf_puts(&b, ", ");
+    sl_buf_puts(&b, "CAST(");
+    if (have) sl_buf_sql_ident(&b, sch.cols[c].name);
+    else sl_buf_puts(&b, "NULL");
+    /* Types come from our own catalog (DuckDB type names we recorded), not from users. */
+    sl_buf_printf(&b, " AS %s) AS ", sch.cols[c].type);
+    sl_buf_sql_ident(&b, sch.cols[c].name);
+  }
+  if (nf) sl_buf_printf(&b, " FROM %s", reader.data);
+  else sl_buf_puts(&b, " WHERE false");
+  if (b.len == 0 || !b.data) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  else *out = sl_buf_take(&b);
+out:
+  sl_str_list_free(present, ncols_present);
+  sl_data_file_list_free(files, nf);
+  sl_schema_fini(&sch);
+  sl_buf_fini(&reader);
+  sl_buf_fini(&b);
+  return rc;
+}
+
+int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                  const struct sl_sql_asof *asof, struct sl_err *err) {
+  char **nss = NULL;
+  size_t nns = 0, nt = 0;
+  struct sl_table_info *ts = NULL;
+  struct sl_buf b;
+  sl_buf_init(&b);
+  int rc = sl_duck_exec(d, "SET parquet_metadata_cache = true", err);
+  if (!rc) rc = sl_catalog_ns_list(cat, &nss, &nns, err);
+  for (size_t i = 0; !rc && i < nns; i++) {
+    sl_buf_reset(&b);
+    sl_buf_puts(&b, "CREATE SCHEMA IF NOT EXISTS ");
+    sl_buf_sql_ident(&b, nss[i]);
+    rc = sl_duck_exec(d, b.data, err);
+  }
+  if (!rc) rc = sl_catalog_table_list(cat, NULL, &ts, &nt, err);
+  for (size_t i = 0; !rc && i < nt; i++) {
+    int64_t snap = ts[i].current_snapshot, schema_id = 0;
+    if (asof && (asof->snapshot_id || asof->ts_ms)) {
+      if ((rc = pick_snapshot(cat, &ts[i], asof, &snap, &schema_id, err))) break;
+    }
+    if (!snap) continue;
+    char *sel = NULL;
+    if ((rc = sl_sql_table_select(d, cat, st, &ts[i], snap, &sel, err))) break;
+    sl_buf_reset(&b);
+    sl_buf_puts(&b, "CREATE OR REPLACE VIEW ");
+    sl_buf_sql_ident(&b, ts[i].ns);
+    sl_buf_putc(&b, '.');
+    sl_buf_sql_ident(&b, ts[i].name);
+    sl_buf_printf(&b, " AS %s", sel);
+    sl_free(sel);
+    rc = sl_duck_exec(d, b.data, err);
+  }
+  sl_table_list_free(ts, nt);
+  sl_str_list_free(nss, nns);
+  sl_buf_fini(&b);
+  return rc;
+}

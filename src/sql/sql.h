@@ -1,0 +1,39 @@
+/* sql.h: SQL over the lake. sl_sql_attach makes every catalog table queryable in a
+ * DuckDB connection as "namespace"."table": a view over the Parquet files of the
+ * table's current snapshot, or of the snapshot picked by an as-of point. */
+#ifndef SL_SQL_SQL_H
+#define SL_SQL_SQL_H
+
+#include "catalog/catalog.h"
+#include "core/config.h"
+#include "lake/lake.h"
+#include "sql/duck.h"
+
+struct sl_sql_opts {
+  int64_t threads;     /* 0: all cores */
+  char *memory_limit;  /* "" : DuckDB's default (80% of RAM) */
+  char *temp_dir;      /* spill folder, relative to the project; "" : DuckDB's default */
+};
+extern const struct sl_cfg_section sl_sql_section;
+
+/* A point in the lake's history. Snapshot ids are global, so "as of snapshot S" is the
+ * whole lake right after commit S: each table at its last snapshot <= S. */
+struct sl_sql_asof {
+  int64_t snapshot_id; /* 0: not set */
+  int64_t ts_ms;       /* 0: not set */
+};
+
+/* Parses "--as-of" text: a snapshot id (digits) or a time (ISO-8601). */
+int sl_sql_asof_parse(const char *s, struct sl_sql_asof *out, struct sl_err *err);
+
+/* Creates a schema per namespace and a view per table. Tables that did not exist at
+ * the as-of point are left out. */
+int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                  const struct sl_sql_asof *asof, struct sl_err *err);
+/* The SELECT text (new string) reading one table at one snapshot, with the columns of
+ * that snapshot's schema in order (columns missing from older files read as NULL). */
+int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                        const struct sl_table_info *t, int64_t snapshot_id, char **out,
+                        struct sl_err *err);
+
+#endif
