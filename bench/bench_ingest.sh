@@ -24,7 +24,7 @@ sl_s=$(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.3f", (b-a)/1e9}')
 got=$("$sluice" --project "$work/proj" sql --format csv "SELECT count(*) FROM bronze.trips" | tail -1)
 [ "$got" = "$rows" ] || { echo "bench: sluice ingested $got rows, expected $rows" >&2; exit 1; }
 
-duck_s=$(NODE_PATH="$top/.deps/node/node_modules" node "$top/bench/duckdb_copy.mjs" "$csv" "$work/duck.parquet" "$threads")
+duck_s=$(NODE_PATH="$top/.deps/node/node_modules" node "$top/bench/duckdb_copy.cjs" "$csv" "$work/duck.parquet" "$threads")
 
 awk -v r=$rows -v b=$bytes -v s=$sl_s -v d=$duck_s 'BEGIN{
   printf "ingest %d-row trips CSV (%.0f MB) into Parquet (zstd)\n", r, b/1e6;

@@ -89,8 +89,6 @@ int sl_cmd_init(int argc, char **argv) {
   struct sl_project *p = NULL;
   if (!rc) rc = sl_project_load(root, &p, &err);
   if (!rc) rc = sl_project_open(p, &err);
-  const char *zones[] = {"bronze", "silver", "gold"};
-  for (int i = 0; !rc && i < 3; i++) rc = sl_catalog_ns_create(p->cat, zones[i], &err);
   if (!rc) {
     printf("Created project '%s' in %s\n", name, root);
     printf("  config   %s\n  lake     %s\n  catalog  %s\n", cfg, p->lake_dir, p->catalog_url);

@@ -128,7 +128,7 @@ void sl_rows_print(FILE *f, const struct sl_rows *r, enum sl_out_format fmt) {
       if (l > w[c]) w[c] = l;
     }
   for (size_t c = 0; c < nc; c++)
-    fprintf(f, "%s%s%*s", c ? "  " : "", r->names[c], (int)(w[c] - utf8_width(r->names[c])), "");
+    fprintf(f, "%s%s%*s", c ? "  " : "", r->names[c], c + 1 < nc ? (int)(w[c] - utf8_width(r->names[c])) : 0, "");
   fputc('\n', f);
   for (size_t c = 0; c < nc; c++) {
     fputs(c ? "  " : "", f);

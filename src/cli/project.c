@@ -150,7 +150,12 @@ int sl_project_load(const char *dir, struct sl_project **out, struct sl_err *err
     } else {
       p->catalog_url = sl_strdup(u);
     }
-    if (!p->lake_dir || !p->catalog_url) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    if (p->sql.temp_dir && p->sql.temp_dir[0]) {
+      char *t = resolve(root, p->sql.temp_dir);
+      sl_free(p->sql.temp_dir);
+      p->sql.temp_dir = t;
+    }
+    if (!p->lake_dir || !p->catalog_url || !p->sql.temp_dir) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }
   if (!rc && !getenv("SLUICE_LOG_LEVEL")) sl_log_set_level((enum sl_log_level)p->log.level);
   if (!rc && !getenv("SLUICE_LOG_FORMAT")) sl_log_set_format((enum sl_log_format)p->log.format);
@@ -178,7 +183,14 @@ int sl_project_open(struct sl_project *p, struct sl_err *err) {
   }
   int rc = sl_catalog_open(p->catalog_url, &p->cat, err);
   if (rc) return rc;
-  rc = sl_store_open(p->lake_dir, &p->store, err);
+  /* A new (or recreated) catalog starts with the lake's zones. */
+  char **ns = NULL;
+  size_t n = 0;
+  rc = sl_catalog_ns_list(p->cat, &ns, &n, err);
+  sl_str_list_free(ns, n);
+  const char *zones[] = {"bronze", "silver", "gold"};
+  for (int i = 0; !rc && !n && i < 3; i++) rc = sl_catalog_ns_create(p->cat, zones[i], err);
+  if (!rc) rc = sl_store_open(p->lake_dir, &p->store, err);
   if (rc) {
     sl_catalog_close(p->cat);
     p->cat = NULL;

@@ -324,6 +324,18 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
       fmt = f;
     }
   }
+  /* Fail before the expensive part when the namespace is missing. */
+  {
+    char **nss = NULL;
+    size_t nn = 0;
+    int found = 0, rc0 = sl_catalog_ns_list(cat, &nss, &nn, err);
+    for (size_t i = 0; i < nn; i++) found |= !strcmp(nss[i], req->ns);
+    sl_str_list_free(nss, nn);
+    if (rc0) return rc0;
+    if (!found)
+      return sl_err_set(err, SL_ENOTFOUND, "ingest into %s: namespace %s does not exist; the zones are bronze, silver and gold",
+                        qualified, req->ns);
+  }
   struct sl_duck *d = NULL;
   struct sl_buf reader, sel, select;
   sl_buf_init(&reader);
@@ -384,6 +396,9 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
   snprintf(label, sizeof label, "ingest %s", qualified);
   sl_progress_begin(&wt.bar, label, res->bytes_in);
   if (!req->progress) wt.bar.enabled = 0;
+  /* DuckDB tracks query progress only with its progress bar on; we draw our own. */
+  if (req->progress && wt.bar.enabled)
+    sl_duck_exec(d, "SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 100", err);
   pthread_t th;
   int have_thread = pthread_create(&th, NULL, watch_main, &wt) == 0;
   rc = copy_out(d, st, opts, select.data, prefix, uuid, &w, err);

@@ -16,7 +16,9 @@ expect_ok "first ingest" S ingest "$T/in.csv" --into bronze.k
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 prev=$N
 kills=0 commits=0 bad=0
-for i in $(seq 1 24); do
+i=0
+while [ "$kills" -lt 22 ] && [ "$i" -lt 80 ]; do
+  i=$((i + 1))
   "$SLUICE" --project "$P" ingest "$T/in.csv" --into bronze.k >/dev/null 2>&1 &
   pid=$!
   sleep "$(awk -v s=$RANDOM -v m=$ms 'BEGIN{srand(s); printf "%.3f", rand() * m * 1.1 / 1000}')"
