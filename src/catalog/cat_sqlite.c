@@ -146,23 +146,23 @@ static int sq_ns_list(struct sl_catalog *cat, char ***out, size_t *n, struct sl_
   sqlite3_stmt *st;
   int rc = prep(c, &st, err, "SELECT name FROM namespaces ORDER BY name", "");
   if (rc) return rc;
-  size_t cnt = 0, cap = 8;
-  char **v = sl_calloc(cap, sizeof *v);
-  int s;
-  while (v && (s = sqlite3_step(st)) == SQLITE_ROW) {
-    if (cnt + 1 == cap) {
-      char **nv = sl_realloc(v, cap * 2 * sizeof *v);
-      if (!nv) break;
-      v = nv;
-      cap *= 2;
+  size_t cnt = 0, cap = 0;
+  char **v = NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      break;
     }
     v[cnt++] = col_text(st, 0);
   }
-  if (!v) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   sqlite3_finalize(st);
+  if (rc) {
+    sl_str_list_free(v, cnt);
+    return rc;
+  }
   *out = v;
   *n = cnt;
-  return rc;
+  return 0;
 }
 
 /* Fills a table_info from a row of TABLE_COLS. */
@@ -207,22 +207,15 @@ static int sq_table_list(struct sl_catalog *cat, const char *ns, struct sl_table
   int rc = prep(c, &st, err, "SELECT " TABLE_COLS " FROM tables t WHERE ?1 IS NULL OR t.ns = ?1 ORDER BY t.ns, t.name",
                 "s", ns);
   if (rc) return rc;
-  size_t cnt = 0, cap = 8;
-  struct sl_table_info *v = sl_calloc(cap, sizeof *v);
-  int s;
-  while (v && (s = sqlite3_step(st)) == SQLITE_ROW) {
-    if (cnt == cap) {
-      struct sl_table_info *nv = sl_realloc(v, cap * 2 * sizeof *v);
-      if (!nv) {
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        break;
-      }
-      v = nv;
-      cap *= 2;
+  size_t cnt = 0, cap = 0;
+  struct sl_table_info *v = NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      break;
     }
     table_row(st, &v[cnt++]);
   }
-  if (!v) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   sqlite3_finalize(st);
   if (rc) {
     sl_table_list_free(v, cnt);
@@ -258,18 +251,12 @@ static int sq_schema_get(struct sl_catalog *cat, int64_t table_id, int64_t schem
                 "SELECT field_id, name, type, nullable FROM columns WHERE table_id = ? AND schema_id = ? ORDER BY position",
                 "ii", table_id, schema_id);
   if (rc) return rc;
-  size_t cap = 16;
-  out->cols = sl_calloc(cap, sizeof *out->cols);
+  size_t cap = 0;
   out->schema_id = schema_id;
-  while (out->cols && sqlite3_step(st) == SQLITE_ROW) {
-    if (out->n_cols == cap) {
-      struct sl_column *nc = sl_realloc(out->cols, cap * 2 * sizeof *nc);
-      if (!nc) {
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        break;
-      }
-      out->cols = nc;
-      cap *= 2;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (sl_array_grow(&out->cols, &cap, out->n_cols + 1, sizeof *out->cols)) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      break;
     }
     struct sl_column *col = &out->cols[out->n_cols++];
     col->field_id = sqlite3_column_int(st, 0);
@@ -277,7 +264,6 @@ static int sq_schema_get(struct sl_catalog *cat, int64_t table_id, int64_t schem
     col->type = col_text(st, 2);
     col->nullable = sqlite3_column_int(st, 3);
   }
-  if (!out->cols) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   sqlite3_finalize(st);
   if (!rc && out->n_cols == 0)
     rc = sl_err_set(err, SL_ENOTFOUND, "schema %lld of table id %lld does not exist", (long long)schema_id,
@@ -295,17 +281,12 @@ static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_
                 " WHERE table_id = ? ORDER BY snapshot_id",
                 "i", table_id);
   if (rc) return rc;
-  size_t cnt = 0, cap = 8;
-  struct sl_snapshot *v = sl_calloc(cap, sizeof *v);
-  while (v && sqlite3_step(st) == SQLITE_ROW) {
-    if (cnt == cap) {
-      struct sl_snapshot *nv = sl_realloc(v, cap * 2 * sizeof *v);
-      if (!nv) {
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        break;
-      }
-      v = nv;
-      cap *= 2;
+  size_t cnt = 0, cap = 0;
+  struct sl_snapshot *v = NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      break;
     }
     struct sl_snapshot *s = &v[cnt++];
     s->snapshot_id = sqlite3_column_int64(st, 0);
@@ -317,7 +298,6 @@ static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_
     s->summary_json = col_text(st, 6);
     s->rows = sqlite3_column_int64(st, 7);
   }
-  if (!v) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   sqlite3_finalize(st);
   if (rc) {
     sl_snapshot_list_free(v, cnt);
@@ -362,17 +342,12 @@ static int sq_files_at(struct sl_catalog *cat, int64_t table_id, int64_t snapsho
                  " AND (removed_snapshot IS NULL OR removed_snapshot > ?2) ORDER BY file_id",
                  "ii", table_id, snapshot_id)))
     return rc;
-  size_t cnt = 0, cap = 8;
-  struct sl_data_file *v = sl_calloc(cap, sizeof *v);
-  while (v && sqlite3_step(st) == SQLITE_ROW) {
-    if (cnt == cap) {
-      struct sl_data_file *nv = sl_realloc(v, cap * 2 * sizeof *v);
-      if (!nv) {
-        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-        break;
-      }
-      v = nv;
-      cap *= 2;
+  size_t cnt = 0, cap = 0;
+  struct sl_data_file *v = NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      break;
     }
     struct sl_data_file *f = &v[cnt++];
     f->path = col_text(st, 0);
@@ -381,7 +356,6 @@ static int sq_files_at(struct sl_catalog *cat, int64_t table_id, int64_t snapsho
     f->stats_json = col_text(st, 3);
     f->partition = col_text(st, 4);
   }
-  if (!v) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   sqlite3_finalize(st);
   if (rc) {
     sl_data_file_list_free(v, cnt);

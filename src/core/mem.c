@@ -47,3 +47,15 @@ char *sl_asprintf(const char *fmt, ...) {
   va_end(ap2);
   return s;
 }
+
+int sl_array_grow(void *pp, size_t *cap, size_t need, size_t elem) {
+  void **p = pp;
+  if (need <= *cap && *p) return 0;
+  size_t c = *cap ? *cap : 8;
+  while (c < need) c *= 2;
+  void *np = sl_realloc(*p, c * elem);
+  if (!np) return -1;
+  *p = np;
+  *cap = c;
+  return 0;
+}

@@ -5,6 +5,7 @@
 #include "ingest/ingest_int.h"
 
 #include "core/mem.h"
+#include "sql/sql.h"
 
 #include <string.h>
 
@@ -20,29 +21,12 @@ int sl_ingest_type_safe(const char *t) {
 }
 
 int sl_ingest_describe(struct sl_duck *d, const char *reader, struct sl_schema *out, struct sl_err *err) {
-  memset(out, 0, sizeof *out);
-  char *q = sl_asprintf("DESCRIBE SELECT * FROM %s", reader);
-  if (!q) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  struct sl_duck_result res;
-  int rc = sl_duck_query(d, q, &res, err);
-  sl_free(q);
+  int rc = sl_sql_describe(d, reader, out, err);
   if (rc) return rc;
-  int64_t n = sl_duck_result_rows(&res);
-  out->cols = sl_calloc((size_t)n + 1, sizeof *out->cols);
-  if (!out->cols) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-  for (int64_t i = 0; !rc && i < n; i++) {
-    struct sl_column *c = &out->cols[i];
-    c->name = sl_duck_result_text(&res, 0, i);
-    c->type = sl_duck_result_text(&res, 1, i);
-    c->field_id = (int)i + 1;
-    c->nullable = 1;
-    out->n_cols++;
-    if (!c->name || !c->type) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-    else if (!sl_ingest_type_safe(c->type))
-      rc = sl_err_set(err, SL_EDATA, "column '%s' has a type sluice cannot record: %s", c->name, c->type);
-  }
-  sl_duck_result_fini(&res);
-  if (!rc && n == 0) rc = sl_err_set(err, SL_EDATA, "the files have no columns");
+  for (size_t i = 0; !rc && i < out->n_cols; i++)
+    if (!sl_ingest_type_safe(out->cols[i].type))
+      rc = sl_err_set(err, SL_EDATA, "column '%s' has a type sluice cannot record: %s", out->cols[i].name, out->cols[i].type);
+  if (!rc && out->n_cols == 0) rc = sl_err_set(err, SL_EDATA, "the files have no columns");
   if (rc) sl_schema_fini(out);
   return rc;
 }

@@ -76,22 +76,28 @@ static int schema_of_snapshot(struct sl_catalog *cat, const struct sl_table_info
   return rc;
 }
 
-/* Names of the columns present in a set of Parquet files (DESCRIBE of their union). */
-static int file_columns(struct sl_duck *d, const char *reader, char ***names, size_t *n, struct sl_err *err) {
-  char *q = sl_asprintf("DESCRIBE SELECT * FROM %s", reader);
+int sl_sql_describe(struct sl_duck *d, const char *from, struct sl_schema *out, struct sl_err *err) {
+  memset(out, 0, sizeof *out);
+  char *q = sl_asprintf("DESCRIBE SELECT * FROM %s", from);
   if (!q) return sl_err_set(err, SL_ENOMEM, "out of memory");
   struct sl_duck_result res;
   int rc = sl_duck_query(d, q, &res, err);
   sl_free(q);
   if (rc) return rc;
-  int64_t rows = sl_duck_result_rows(&res);
-  char **out = sl_calloc((size_t)rows + 1, sizeof *out);
-  for (int64_t i = 0; out && i < rows; i++) out[i] = sl_duck_result_text(&res, 0, i);
+  int64_t n = sl_duck_result_rows(&res);
+  out->cols = sl_calloc((size_t)n + 1, sizeof *out->cols);
+  if (!out->cols) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (int64_t i = 0; !rc && i < n; i++) {
+    struct sl_column *c = &out->cols[out->n_cols++];
+    c->name = sl_duck_result_text(&res, 0, i);
+    c->type = sl_duck_result_text(&res, 1, i);
+    c->field_id = (int)i + 1;
+    c->nullable = 1;
+    if (!c->name || !c->type) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
   sl_duck_result_fini(&res);
-  if (!out) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  *names = out;
-  *n = (size_t)rows;
-  return 0;
+  if (rc) sl_schema_fini(out);
+  return rc;
 }
 
 int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
@@ -102,8 +108,8 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
   if (rc) return rc;
   struct sl_schema sch = {0};
   struct sl_data_file *files = NULL;
-  size_t nf = 0, ncols_present = 0;
-  char **present = NULL;
+  size_t nf = 0;
+  struct sl_schema present = {0};
   struct sl_buf reader, b;
   sl_buf_init(&reader);
   sl_buf_init(&b);
@@ -125,7 +131,7 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
       rc = sl_err_set(err, SL_ENOMEM, "out of memory");
       goto out;
     }
-    if ((rc = file_columns(d, reader.data, &present, &ncols_present, err))) {
+    if ((rc = sl_sql_describe(d, reader.data, &present, err))) {
       sl_err_prefix(err, "read %s.%s at snapshot %lld: ", t->ns, t->name, (long long)snapshot_id);
       goto out;
     }
@@ -133,7 +139,7 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
   sl_buf_puts(&b, "SELECT ");
   for (size_t c = 0; c < sch.n_cols; c++) {
     int have = 0;
-    for (size_t k = 0; k < ncols_present && !have; k++) have = strcmp(present[k], sch.cols[c].name) == 0;
+    for (size_t k = 0; k < present.n_cols && !have; k++) have = strcmp(present.cols[k].name, sch.cols[c].name) == 0;
     if (c) sl_buf_puts(&b, ", ");
     sl_buf_puts(&b, "CAST(");
     if (have) sl_buf_sql_ident(&b, sch.cols[c].name);
@@ -147,7 +153,7 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
   if (b.len == 0 || !b.data) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   else *out = sl_buf_take(&b);
 out:
-  sl_str_list_free(present, ncols_present);
+  sl_schema_fini(&present);
   sl_data_file_list_free(files, nf);
   sl_schema_fini(&sch);
   sl_buf_fini(&reader);

@@ -23,6 +23,9 @@ struct sl_sql_asof {
   int64_t ts_ms;       /* 0: not set */
 };
 
+/* The columns (names and DuckDB type names) that `SELECT * FROM <from>` returns. */
+int sl_sql_describe(struct sl_duck *d, const char *from, struct sl_schema *out, struct sl_err *err);
+
 /* Parses "--as-of" text: a snapshot id (digits) or a time (ISO-8601). */
 int sl_sql_asof_parse(const char *s, struct sl_sql_asof *out, struct sl_err *err);
 
