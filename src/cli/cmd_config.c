@@ -16,16 +16,25 @@ static const char *usage =
 static void show(const struct sl_project *p) {
   const void *structs[] = {NULL, &p->lake, &p->catalog, &p->sql, &p->ingest, &p->log};
   printf("name: %s\n", p->name ? p->name : "");
-  for (size_t s = 1; s < sl_project_n_sections; s++) {
-    const struct sl_cfg_section *sec = sl_project_sections[s];
-    printf("%s:\n", sec->name);
+  size_t n_structs = sizeof structs / sizeof structs[0];
+  for (size_t s = 1; s < n_structs + p->sources.n; s++) {
+    const struct sl_cfg_section *sec = s < n_structs ? sl_project_sections[s] : &sl_cdc_source_section;
+    const void *base = s < n_structs ? structs[s] : (const void *)&p->sources.v[s - n_structs];
+    if (s < n_structs) printf("%s:\n", sec->name);
+    else printf("%ssources.%s:\n", s == n_structs ? "" : "", p->sources.v[s - n_structs].name);
     for (const struct sl_opt *o = sec->opts; o->name; o++) {
-      const char *field = (const char *)structs[s] + o->offset;
+      const char *field = (const char *)base + o->offset;
       printf("  %s: ", o->name);
       if (o->secret) printf("***\n");
       else if (o->type == SL_OPT_STR) printf("\"%s\"\n", *(char *const *)field ? *(char *const *)field : "");
       else if (o->type == SL_OPT_INT || o->type == SL_OPT_SIZE) printf("%lld\n", (long long)*(const int64_t *)field);
       else if (o->type == SL_OPT_BOOL) printf("%s\n", *(const int *)field ? "true" : "false");
+      else if (o->type == SL_OPT_LIST) {
+        const struct sl_strlist *l = (const struct sl_strlist *)field;
+        printf("[");
+        for (size_t k = 0; k < l->n; k++) printf("%s%s", k ? ", " : "", l->v[k]);
+        printf("]\n");
+      }
       else {
         int idx = *(const int *)field;
         const char *p2 = o->choices;

@@ -12,7 +12,8 @@
 #include <unistd.h>
 
 static const char *usage =
-    "usage: sluice ingest FILE|GLOB... --into NS.TABLE [options]\n\n"
+    "usage: sluice ingest FILE|GLOB... --into NS.TABLE [options]\n"
+    "       sluice ingest --source NAME [--table SCHEMA.TABLE] [--where SQL]\n\n"
     "Loads CSV, Parquet or JSON-lines files into a lake table as one new snapshot.\n"
     "The schema is inferred from the files (or given with --schema) and checked\n"
     "against the table's. Nothing becomes visible unless the whole ingest succeeds.\n\n"
@@ -25,6 +26,11 @@ static const char *usage =
     "  --delim C              CSV delimiter (default: detected)\n"
     "  --no-header            CSV files have no header row\n"
     "  --format-out table|json  summary format (default table)\n"
+    "  --source NAME          copy the tables of a PostgreSQL source (sources: in sluice.yaml)\n"
+    "                         into bronze.<table>, consistently (one snapshot), in\n"
+    "                         primary-key chunks; replaces each table unless --where is given\n"
+    "  --table SCHEMA.TABLE   only this table of the source\n"
+    "  --where SQL            only the rows matching this condition (appended to the table)\n"
     "  --project DIR          project folder (default: found from the current folder)\n"
     "  -h, --help             this help\n\n"
     "exit codes: 0 committed, 1 failed (table unchanged), 2 bad usage or config\n";
@@ -38,17 +44,66 @@ static void on_signal(int sig) {
   if (++g_signals > 1) _exit(130);
 }
 
+static void install_handlers(void) {
+  struct sigaction sa = {0};
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
+
+/* `ingest --source`: a consistent copy of a PostgreSQL source's tables into bronze. */
+static int ingest_source(const char *dir, const char *name, const char *only, const char *where, int mode,
+                         enum sl_out_format outfmt) {
+  struct sl_project *p = NULL;
+  int rc = sl_cmd_open_project("ingest", dir, &p);
+  if (rc) return rc;
+  struct sl_err err = {0};
+  const struct sl_cdc_source *src = sl_cdc_source_find(&p->sources, name);
+  if (!src) {
+    sl_project_free(p);
+    return sl_cli_usage_error("ingest", "no source '%s' under sources: in %s", name, "sluice.yaml");
+  }
+  install_handlers();
+  char *staging = sl_asprintf("%s/.sluice/staging", p->root);
+  struct sl_cdc_load_req req = {.src = src, .table = only, .where = where, .staging = staging,
+                                .mode = mode >= 0 ? (enum sl_ingest_mode)mode : where ? SL_INGEST_APPEND : SL_INGEST_REPLACE,
+                                .progress = 1, .cancel = &g_cancel};
+  struct sl_duck_opts dopts;
+  sl_project_duck_opts(p, &dopts);
+  struct sl_cdc_load_table *tabs = NULL;
+  size_t n = 0;
+  int lrc = sl_cdc_load(p->cat, p->store, &dopts, &p->ingest, &req, &tabs, &n, &err);
+  if (lrc) rc = lrc == SL_EINTR ? 130 : sl_cli_fail("ingest", &err);
+  if (lrc == SL_EINTR) fprintf(stderr, "sluice ingest: interrupted; the tables are unchanged\n");
+  for (size_t i = 0; !lrc && i < n; i++) {
+    if (outfmt == SL_OUT_JSON)
+      printf("{\"source_table\":\"%s\",\"table\":\"%s\",\"snapshot\":%lld,\"rows\":%lld,\"seconds\":%.3f}\n",
+             tabs[i].pg_table, tabs[i].lake_table, (long long)tabs[i].res.snapshot_id, (long long)tabs[i].res.rows,
+             tabs[i].res.seconds);
+    else
+      printf("%s -> %s: %lld rows, snapshot %lld\n", tabs[i].pg_table, tabs[i].lake_table,
+             (long long)tabs[i].res.rows, (long long)tabs[i].res.snapshot_id);
+  }
+  sl_cdc_load_tables_free(tabs, n);
+  sl_free(staging);
+  sl_project_free(p);
+  return rc;
+}
+
 int sl_cmd_ingest(int argc, char **argv) {
-  enum { O_INTO = 1, O_MODE, O_FORMAT, O_EVOLVE, O_SCHEMA, O_DELIM, O_NOHEADER, O_OUT };
+  enum { O_INTO = 1, O_MODE, O_FORMAT, O_EVOLVE, O_SCHEMA, O_DELIM, O_NOHEADER, O_OUT, O_SOURCE, O_TABLE, O_WHERE };
   static const struct option longopts[] = {
       {"into", required_argument, NULL, O_INTO},       {"mode", required_argument, NULL, O_MODE},
       {"format", required_argument, NULL, O_FORMAT},   {"evolve", no_argument, NULL, O_EVOLVE},
       {"schema", required_argument, NULL, O_SCHEMA},   {"delim", required_argument, NULL, O_DELIM},
       {"no-header", no_argument, NULL, O_NOHEADER},    {"format-out", required_argument, NULL, O_OUT},
+      {"source", required_argument, NULL, O_SOURCE},   {"table", required_argument, NULL, O_TABLE},
+      {"where", required_argument, NULL, O_WHERE},
       SL_LONGOPT_HELP,                                 SL_LONGOPT_PROJECT,
       {NULL, 0, NULL, 0}};
   struct sl_ingest_req req = {.mode = SL_INGEST_APPEND, .format = SL_FMT_AUTO};
-  const char *into = NULL, *dir = NULL;
+  const char *into = NULL, *dir = NULL, *source = NULL, *only = NULL, *where = NULL;
+  int mode_set = 0;
   enum sl_out_format outfmt = SL_OUT_TABLE;
   int c;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -59,7 +114,11 @@ int sl_cmd_ingest(int argc, char **argv) {
       if (!strcmp(optarg, "append")) req.mode = SL_INGEST_APPEND;
       else if (!strcmp(optarg, "replace")) req.mode = SL_INGEST_REPLACE;
       else return sl_cli_usage_error("ingest", "--mode must be append or replace, not '%s'", optarg);
+      mode_set = 1;
       break;
+    case O_SOURCE: source = optarg; break;
+    case O_TABLE: only = optarg; break;
+    case O_WHERE: where = optarg; break;
     case O_FORMAT:
       if (sl_ingest_format_parse(optarg, &req.format))
         return sl_cli_usage_error("ingest", "--format must be csv, parquet or jsonl, not '%s'", optarg);
@@ -80,6 +139,11 @@ int sl_cmd_ingest(int argc, char **argv) {
     default: return sl_cli_usage_error("ingest", "bad option");
     }
   }
+  if (source) {
+    if (into || optind < argc) return sl_cli_usage_error("ingest", "--source takes no files and no --into");
+    return ingest_source(dir, source, only, where, mode_set ? (int)req.mode : -1, outfmt);
+  }
+  if (only || where) return sl_cli_usage_error("ingest", "--table and --where go with --source");
   if (!into) return sl_cli_usage_error("ingest", "--into NS.TABLE is required");
   if (optind >= argc) return sl_cli_usage_error("ingest", "no input files");
   struct sl_err err = {0};
@@ -107,10 +171,7 @@ int sl_cmd_ingest(int argc, char **argv) {
   struct sl_project *p = NULL;
   int rc = sl_cmd_open_project("ingest", dir, &p);
   if (rc) goto out;
-  struct sigaction sa = {0};
-  sa.sa_handler = on_signal;
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
+  install_handlers();
   struct sl_duck_opts dopts;
   sl_project_duck_opts(p, &dopts);
   struct sl_ingest_result res;

@@ -97,7 +97,8 @@ int sl_cmd_sql(int argc, char **argv) {
   struct sl_rows rows = {0};
   if ((rc = sl_duck_open(NULL, &dopts, &d, &err))) goto fail;
   if ((rc = sl_sql_attach(d, p->cat, p->store, &asof, &err))) goto fail;
-  if ((rc = sl_duck_query(d, query, &res, &err))) goto fail;
+  duckdb_type *types = NULL;
+  if ((rc = sl_duck_query_text(d, query, &res, &types, &err))) goto fail;
   int64_t nc = sl_duck_result_cols(&res), nr = sl_duck_result_rows(&res);
   const char **names = sl_calloc((size_t)nc + 1, sizeof *names);
   enum sl_cell_kind *kinds = sl_calloc((size_t)nc + 1, sizeof *kinds);
@@ -109,8 +110,9 @@ int sl_cmd_sql(int argc, char **argv) {
   }
   for (int64_t i = 0; i < nc; i++) {
     names[i] = sl_duck_result_name(&res, i);
-    kinds[i] = kind_of(sl_duck_result_type(&res, i));
+    kinds[i] = kind_of(types ? types[i] : DUCKDB_TYPE_VARCHAR);
   }
+  sl_free(types);
   sl_rows_init(&rows, (size_t)nc, names, kinds);
   sl_free(names);
   sl_free(kinds);

@@ -39,6 +39,7 @@ static const struct sl_cfg_section log_section = {
 
 const struct sl_cfg_section *const sl_project_sections[] = {
     &top_section, &sl_lake_section, &sl_catalog_section, &sl_sql_section, &sl_ingest_section, &log_section,
+    &sl_cdc_source_section,
 };
 const size_t sl_project_n_sections = sizeof sl_project_sections / sizeof sl_project_sections[0];
 
@@ -89,7 +90,8 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
   for (size_t i = 0; i < root->n_items; i++) {
     const struct sl_cfg_node *it = root->items[i];
     int known = 0;
-    for (size_t s = 1; s < sl_project_n_sections && !known; s++) known = !strcmp(it->key, sl_project_sections[s]->name);
+    for (size_t s = 1; s + 1 < sl_project_n_sections && !known; s++) known = !strcmp(it->key, sl_project_sections[s]->name);
+    if (!strcmp(it->key, "sources")) known = 1;
     if (known) continue;
     const struct sl_opt *o = top_section.opts;
     while (o->name && strcmp(o->name, it->key)) o++;
@@ -98,7 +100,7 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
     pos.line = it->key_line;
     pos.col = it->key_col;
     return sl_cfg_err_at(err, SL_ECONFIG, &p->doc, &pos, it->key,
-                         "unknown section; known: name, lake, catalog, sql, ingest, log (see docs/configuration.md)");
+                         "unknown section; known: name, lake, catalog, sql, ingest, log, sources (see docs/configuration.md)");
   }
   /* Top-level scalars are filled from a synthetic map of just those keys. */
   struct sl_cfg_node topmap = {.kind = SL_CFG_MAP, .line = 1, .col = 1};
@@ -112,12 +114,12 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
     return rc;
   }
   p->name = top.name;
-  for (size_t s = 1; s < sl_project_n_sections; s++) {
+  for (size_t s = 1; s + 1 < sl_project_n_sections; s++) {
     const struct sl_cfg_section *sec = sl_project_sections[s];
     rc = sl_cfg_fill(&p->doc, sl_cfg_get(root, sec->name), sec, section_struct(p, sec, &top), err);
     if (rc) return rc;
   }
-  return 0;
+  return sl_cdc_sources_load(&p->doc, sl_cfg_get(root, "sources"), &p->sources, err);
 }
 
 static char *resolve(const char *root, const char *path) {
@@ -213,6 +215,7 @@ void sl_project_free(struct sl_project *p) {
   sl_cfg_section_fini(&sl_catalog_section, &p->catalog);
   sl_cfg_section_fini(&sl_sql_section, &p->sql);
   sl_cfg_section_fini(&sl_ingest_section, &p->ingest);
+  sl_cdc_sources_fini(&p->sources);
   sl_cfg_doc_fini(&p->doc);
   sl_free(p->name);
   sl_free(p->root);

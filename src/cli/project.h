@@ -6,6 +6,7 @@
 #define SL_CLI_PROJECT_H
 
 #include "catalog/catalog.h"
+#include "cdc/cdc.h"
 #include "catalog/catalog_opts.h"
 #include "core/config.h"
 #include "ingest/ingest.h"
@@ -27,12 +28,15 @@ struct sl_project {
   struct sl_sql_opts sql;
   struct sl_ingest_opts ingest;
   struct sl_log_opts log;
+  struct sl_cdc_sources sources;
   char *lake_dir;    /* absolute */
   char *catalog_url; /* with an absolute path */
   struct sl_catalog *cat; /* after sl_project_open */
   struct sl_store *store;
 };
 
+/* The sections of sluice.yaml, for the reference and `config show`; the last one
+ * (sources.NAME) repeats per source and is filled by sl_cdc_sources_load. */
 extern const struct sl_cfg_section *const sl_project_sections[];
 extern const size_t sl_project_n_sections;
 

@@ -319,6 +319,27 @@ static int set_value(const struct sl_opt *o, void *out, const char *v) {
     else if (!strcmp(v, "false") || !strcmp(v, "no") || !strcmp(v, "off") || !strcmp(v, "0")) *(int *)field = 0;
     else return SL_EINVAL;
     return 0;
+  case SL_OPT_LIST: {
+    struct sl_strlist *l = (struct sl_strlist *)field;
+    for (size_t i = 0; i < l->n; i++) sl_free(l->v[i]);
+    sl_free(l->v);
+    l->v = NULL;
+    l->n = 0;
+    size_t cap = 0;
+    for (const char *p = v; *p;) {
+      while (*p == ' ' || *p == ',') p++;
+      if (!*p) break;
+      const char *e = p;
+      while (*e && *e != ',') e++;
+      const char *t = e;
+      while (t > p && t[-1] == ' ') t--;
+      if (sl_array_grow(&l->v, &cap, l->n + 1, sizeof *l->v)) return SL_ENOMEM;
+      if (!(l->v[l->n] = sl_strndup(p, (size_t)(t - p)))) return SL_ENOMEM;
+      l->n++;
+      p = e;
+    }
+    return 0;
+  }
   case SL_OPT_ENUM: {
     int idx = 0;
     for (const char *p = o->choices; *p; idx++) {
@@ -346,6 +367,7 @@ static const char *type_desc(const struct sl_opt *o, char *buf, size_t cap) {
     else snprintf(buf, cap, "an integer");
     return buf;
   case SL_OPT_SIZE: return "a size such as 64MB or 1GiB within the allowed range";
+  case SL_OPT_LIST: return "a list of strings";
   }
   return "a value";
 }
@@ -388,6 +410,26 @@ int sl_cfg_fill(const struct sl_cfg_doc *doc, const struct sl_cfg_node *node,
       return sl_cfg_err_at(err, SL_ECONFIG, doc, &pos, kp, "unknown option%s%s%s", best ? "; did you mean '" : "",
                            best ? best : "", best ? "'?" : "");
     }
+    if (o->type == SL_OPT_LIST && item->kind == SL_CFG_SEQ) {
+      struct sl_buf joined;
+      sl_buf_init(&joined);
+      for (size_t k = 0; k < item->n_items; k++) {
+        if (item->items[k]->kind != SL_CFG_SCALAR) {
+          sl_buf_fini(&joined);
+          return sl_cfg_err_at(err, SL_ECONFIG, doc, item->items[k], kp, "list items must be plain strings");
+        }
+        if (strchr(item->items[k]->value, ',')) {
+          sl_buf_fini(&joined);
+          return sl_cfg_err_at(err, SL_ECONFIG, doc, item->items[k], kp, "list items cannot contain ','");
+        }
+        if (k) sl_buf_putc(&joined, ',');
+        sl_buf_puts(&joined, item->items[k]->value);
+      }
+      int rc = set_value(o, out, joined.data ? joined.data : "");
+      sl_buf_fini(&joined);
+      if (rc) return sl_err_set(err, SL_ENOMEM, "out of memory");
+      continue;
+    }
     if (item->kind != SL_CFG_SCALAR)
       return sl_cfg_err_at(err, SL_ECONFIG, doc, item, kp, "expected %s, found a %s", type_desc(o, tb, sizeof tb),
                            item->kind == SL_CFG_MAP ? "map" : "list");
@@ -415,6 +457,12 @@ void sl_cfg_section_fini(const struct sl_cfg_section *sec, void *out) {
       char **f = (char **)((char *)out + o->offset);
       sl_free(*f);
       *f = NULL;
+    } else if (o->type == SL_OPT_LIST) {
+      struct sl_strlist *l = (struct sl_strlist *)((char *)out + o->offset);
+      for (size_t i = 0; i < l->n; i++) sl_free(l->v[i]);
+      sl_free(l->v);
+      l->v = NULL;
+      l->n = 0;
     }
 }
 

@@ -28,7 +28,29 @@ void sl_progress_begin(struct sl_progress *p, const char *label, int64_t total_b
   p->enabled = force ? strcmp(force, "0") != 0 : isatty(STDERR_FILENO);
 }
 
+void sl_progress_begin_rows(struct sl_progress *p, const char *label, int64_t total_rows) {
+  sl_progress_begin(p, label, total_rows);
+  p->rows_mode = 1;
+}
+
+static void draw_rows(struct sl_progress *p, int64_t rows, int final) {
+  double secs = (double)(sl_time_mono_ns() - p->start_ns) / 1e9;
+  double frac = p->total_bytes > 0 ? (double)rows / (double)p->total_bytes : 0;
+  if (frac > 1) frac = 1;
+  char bar[31];
+  for (int i = 0; i < 30; i++) bar[i] = i < (int)(frac * 30) ? '#' : '.';
+  bar[30] = '\0';
+  fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %lld of ~%lld rows  %.0f rows/s%s", p->label, bar, frac * 100,
+          (long long)rows, (long long)p->total_bytes, secs > 0 ? (double)rows / secs : 0.0, final ? "\n" : "");
+  fflush(stderr);
+  p->drawn = 1;
+}
+
 static void draw(struct sl_progress *p, int64_t done, int64_t rows, int final) {
+  if (p->rows_mode) {
+    draw_rows(p, done, final);
+    return;
+  }
   double secs = (double)(sl_time_mono_ns() - p->start_ns) / 1e9;
   char dn[32], tot[32], rate[32], rows_s[48] = "", eta[32] = "";
   sl_human_bytes((double)done, dn, sizeof dn);

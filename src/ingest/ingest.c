@@ -119,7 +119,18 @@ static int build_reader(const struct sl_ingest_req *req, enum sl_ingest_format f
       sl_buf_puts(b, ", delim=");
       sl_buf_sql_str(b, d);
     }
-    if (req->schema) {
+    if (req->columns) {
+      /* Exact columns (e.g. from PostgreSQL's catalog): no sniffing of names or types. */
+      sl_buf_puts(b, ", auto_detect=false, allow_quoted_nulls=false, quote='\"', escape='\"', columns={");
+      for (size_t i = 0; i < req->columns->n_cols; i++) {
+        if (i) sl_buf_puts(b, ", ");
+        sl_buf_sql_str(b, req->columns->cols[i].name);
+        sl_buf_puts(b, ": ");
+        sl_buf_sql_str(b, req->columns->cols[i].type);
+      }
+      sl_buf_putc(b, '}');
+      if (!head->known) sl_buf_puts(b, ", delim=','");
+    } else if (req->schema) {
       sl_buf_puts(b, ", columns=");
       if (schema_struct(req->schema, b, err)) return err->code;
     }
@@ -295,7 +306,9 @@ static char *summary_json(const struct sl_ingest_req *req, const struct written 
     sl_buf_json_str(&b, req->files[i]);
   }
   if (req->n_files > 20) sl_buf_printf(&b, ",\"... %zu more\"", req->n_files - 20);
-  sl_buf_puts(&b, "]}");
+  sl_buf_putc(&b, ']');
+  if (req->summary_extra) sl_buf_printf(&b, ",%s", req->summary_extra);
+  sl_buf_putc(&b, '}');
   return sl_buf_take(&b);
 }
 
@@ -357,7 +370,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
     sl_err_prefix(err, "ingest into %s: ", qualified);
     goto out;
   }
-  if (head.known && !req->schema && in.n_cols != head.n) {
+  if (head.known && !req->schema && !req->columns && in.n_cols != head.n) {
     rc = sl_err_set(err, SL_EDATA, "ingest into %s: %s:1: the header has %zu fields but the rows have %zu; fix the header",
                     qualified, req->files[0], head.n, in.n_cols);
     goto out;

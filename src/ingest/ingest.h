@@ -34,10 +34,12 @@ struct sl_ingest_req {
   enum sl_ingest_format format;
   int evolve;          /* new columns in the files are added to the table */
   const char *schema;  /* "id BIGINT, name VARCHAR" to take instead of inferring, or NULL */
+  const struct sl_schema *columns; /* or the columns and types themselves (CSV only) */
   char delim;          /* CSV delimiter, 0: detect */
   int no_header;       /* CSV without a header row */
   int progress;        /* draw a progress bar (on a terminal) */
   volatile int *cancel; /* set non-zero (e.g. from a signal handler) to stop */
+  const char *summary_extra; /* JSON members added to the snapshot summary ("\"source\":...") */
 };
 
 struct sl_ingest_result {

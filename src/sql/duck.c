@@ -84,6 +84,46 @@ int sl_duck_exec(struct sl_duck *d, const char *sql, struct sl_err *err) {
   return rc;
 }
 
+int sl_duck_query_text(struct sl_duck *d, const char *sql, struct sl_duck_result *res, duckdb_type **types,
+                       struct sl_err *err) {
+  *types = NULL;
+  duckdb_extracted_statements stmts = NULL;
+  idx_t n = duckdb_extract_statements(d->con, sql, &stmts);
+  int wrapped = 0, rc = 0;
+  if (n == 0) {
+    /* Not parseable: let the plain query report the error with its context. */
+    duckdb_destroy_extracted(&stmts);
+    return sl_duck_query(d, sql, res, err);
+  }
+  if (n == 1) {
+    duckdb_prepared_statement prep = NULL;
+    if (duckdb_prepare_extracted_statement(d->con, stmts, 0, &prep) == DuckDBSuccess &&
+        duckdb_prepared_statement_type(prep) == DUCKDB_STATEMENT_TYPE_SELECT) {
+      idx_t nc = duckdb_prepared_statement_column_count(prep);
+      *types = sl_calloc(nc + 1, sizeof **types);
+      for (idx_t i = 0; *types && i < nc; i++) (*types)[i] = duckdb_prepared_statement_column_type(prep, i);
+      /* The statement without its trailing semicolons, as a subquery. */
+      size_t len = strlen(sql);
+      while (len && (sql[len - 1] == ';' || sql[len - 1] == ' ' || sql[len - 1] == '\n' || sql[len - 1] == '\t')) len--;
+      char *w = sl_asprintf("SELECT COLUMNS(*)::VARCHAR FROM (%.*s\n) AS sl_query", (int)len, sql);
+      struct sl_err werr = {0};
+      if (w && sl_duck_query(d, w, res, &werr) == 0) wrapped = 1;
+      sl_free(w);
+    }
+    duckdb_destroy_prepare(&prep);
+  }
+  duckdb_destroy_extracted(&stmts);
+  if (wrapped) return 0;
+  rc = sl_duck_query(d, sql, res, err);
+  if (!rc) {
+    int64_t nc = sl_duck_result_cols(res);
+    sl_free(*types);
+    *types = sl_calloc((size_t)nc + 1, sizeof **types);
+    for (int64_t i = 0; *types && i < nc; i++) (*types)[i] = sl_duck_result_type(res, i);
+  }
+  return rc;
+}
+
 void sl_duck_result_fini(struct sl_duck_result *res) {
   if (res->valid) duckdb_destroy_result(&res->r);
   res->valid = 0;

@@ -33,6 +33,11 @@ void sl_duck_close(struct sl_duck *d);
 int sl_duck_exec(struct sl_duck *d, const char *sql, struct sl_err *err);
 /* Runs a statement and keeps its materialized result (free with sl_duck_result_fini). */
 int sl_duck_query(struct sl_duck *d, const char *sql, struct sl_duck_result *res, struct sl_err *err);
+/* Like sl_duck_query, but a single SELECT has every value of its result cast to text
+ * (so values of any type, UUIDs and nested ones included, can be read with
+ * sl_duck_result_text). types (new array, sl_free) gets the columns' original types. */
+int sl_duck_query_text(struct sl_duck *d, const char *sql, struct sl_duck_result *res, duckdb_type **types,
+                       struct sl_err *err);
 void sl_duck_result_fini(struct sl_duck_result *res);
 int64_t sl_duck_result_rows(struct sl_duck_result *res);
 int64_t sl_duck_result_cols(struct sl_duck_result *res);
