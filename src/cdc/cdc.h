@@ -66,4 +66,24 @@ int sl_cdc_load(struct sl_catalog *cat, struct sl_store *st, const struct sl_duc
                 struct sl_cdc_load_table **out, size_t *n_out, struct sl_err *err);
 void sl_cdc_load_tables_free(struct sl_cdc_load_table *t, size_t n);
 
+struct sl_cdc_run_opts {
+  const struct sl_cdc_source *src;
+  const char *to;        /* sink: "jsonl" (stdout) or "jsonl:FILE" */
+  int64_t max_events;    /* stop after this many events, at a transaction's end; 0: no limit */
+  int64_t idle_exit_ms;  /* stop once caught up and idle this long; 0: run until stopped */
+  volatile int *stop;    /* set from a signal handler to stop cleanly */
+};
+
+struct sl_cdc_run_stats {
+  int64_t events, snapshot_rows, transactions, reconnects;
+  uint64_t flushed_lsn; /* the last LSN confirmed to PostgreSQL */
+};
+
+/* Captures the source's tables: creates or reuses the publication and the slot, takes
+ * the initial snapshot the snapshot mode asks for (events op "r", consistent with the
+ * slot), then streams changes. An LSN is confirmed to PostgreSQL only after the sink
+ * made everything up to it durable. Reconnects with backoff when the connection drops;
+ * stops with an error that says what to do when it cannot go on. */
+int sl_cdc_run(const struct sl_cdc_run_opts *o, struct sl_cdc_run_stats *st, struct sl_err *err);
+
 #endif

@@ -17,12 +17,14 @@ static void trim_nl(char *s) {
 int sl_pg_connect(const struct sl_cdc_source *src, int replication, struct sl_pg **out, struct sl_err *err) {
   struct sl_pg *pg = sl_calloc(1, sizeof *pg);
   if (!pg) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  const char *keys[8], *vals[8];
+  const char *keys[10], *vals[10];
   int n = 0;
   keys[n] = "dbname", vals[n++] = src->url;
   if (src->password && src->password[0]) keys[n] = "password", vals[n++] = src->password;
   keys[n] = "application_name", vals[n++] = "sluice";
   keys[n] = "connect_timeout", vals[n++] = "10";
+  /* Fixed text forms for values, whatever the server's defaults are. */
+  keys[n] = "options", vals[n++] = "-c DateStyle=ISO -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex";
   if (replication) keys[n] = "replication", vals[n++] = "database";
   keys[n] = NULL, vals[n] = NULL;
   pg->conn = PQconnectdbParams(keys, vals, 1);
@@ -150,7 +152,7 @@ int sl_pg_table_describe(struct sl_pg *pg, const char *schema, const char *table
   PQclear(r);
   rc = sl_pg_query(pg,
                    "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid, t.typcategory,"
-                   " coalesce(array_position(i.indkey::int2[], a.attnum), 0)"
+                   " coalesce((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(att, n) WHERE k.att = a.attnum), 0)"
                    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
                    " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
                    " LEFT JOIN pg_index i ON i.indrelid = c.oid AND i.indisprimary"

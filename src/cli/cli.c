@@ -9,6 +9,7 @@ const struct sl_cmd sl_cli_commands[] = {
     {"init", sl_cmd_init, "create a project (sluice.yaml, lake, catalog)"},
     {"gen", sl_cmd_gen, "generate the loans, diabetes or trips data sets"},
     {"ingest", sl_cmd_ingest, "load CSV, Parquet or JSON-lines files into a lake table"},
+    {"cdc", sl_cmd_cdc, "capture a PostgreSQL source's changes as Debezium events"},
     {"sql", sl_cmd_sql, "query the lake with SQL (time travel with --as-of)"},
     {"tables", sl_cmd_tables, "list the lake's tables"},
     {"describe", sl_cmd_describe, "show a table's schema, size and files"},
