@@ -17,7 +17,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (strncmp(err.msg, "fuzz.yaml", 9) != 0 && err.code != SL_ENOMEM) abort();
     return 0;
   }
-  for (size_t s = 1; s < sl_project_n_sections; s++) {
+  /* The last section (sources.NAME) repeats per source: it is filled below. */
+  for (size_t s = 1; s + 1 < sl_project_n_sections; s++) {
     const struct sl_cfg_section *sec = sl_project_sections[s];
     union {
       struct sl_lake_opts lake;
@@ -32,6 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       abort();
     sl_cfg_section_fini(sec, &u);
   }
+  struct sl_cdc_sources srcs;
+  if (sl_cdc_sources_load(&doc, sl_cfg_get(doc.root, "sources"), &srcs, &err) != 0 && strncmp(err.msg, "fuzz.yaml", 9) &&
+      strncmp(err.msg, "environment", 11) && strncmp(err.msg, "source ", 7))
+    abort();
+  sl_cdc_sources_fini(&srcs);
   sl_cfg_doc_fini(&doc);
   return 0;
 }

@@ -299,15 +299,19 @@ static char *summary_json(const struct sl_ingest_req *req, const struct written 
   sl_buf_init(&b);
   int64_t out = 0;
   for (size_t i = 0; i < w->n; i++) out += w->bytes[i];
-  sl_buf_printf(&b, "{\"added-rows\":%lld,\"added-files\":%zu,\"added-bytes\":%lld,\"source-bytes\":%lld,\"source\":[",
+  sl_buf_printf(&b, "{\"added-rows\":%lld,\"added-files\":%zu,\"added-bytes\":%lld,\"source-bytes\":%lld",
                 (long long)rows, w->n, (long long)out, (long long)bytes_in);
-  for (size_t i = 0; i < req->n_files && i < 20; i++) {
-    if (i) sl_buf_putc(&b, ',');
-    sl_buf_json_str(&b, req->files[i]);
+  if (req->summary_extra) {
+    sl_buf_printf(&b, ",%s", req->summary_extra); /* the caller names the source; the files are its staging */
+  } else {
+    sl_buf_puts(&b, ",\"source\":[");
+    for (size_t i = 0; i < req->n_files && i < 20; i++) {
+      if (i) sl_buf_putc(&b, ',');
+      sl_buf_json_str(&b, req->files[i]);
+    }
+    if (req->n_files > 20) sl_buf_printf(&b, ",\"... %zu more\"", req->n_files - 20);
+    sl_buf_putc(&b, ']');
   }
-  if (req->n_files > 20) sl_buf_printf(&b, ",\"... %zu more\"", req->n_files - 20);
-  sl_buf_putc(&b, ']');
-  if (req->summary_extra) sl_buf_printf(&b, ",%s", req->summary_extra);
   sl_buf_putc(&b, '}');
   return sl_buf_take(&b);
 }
