@@ -40,6 +40,7 @@ struct run {
   uint32_t xid;
   int64_t commit_ms;
   uint64_t received, flushed;
+  int64_t synced_events; /* events made durable by the last sync */
   int64_t last_status_ns, last_activity_ns;
   int done;
 };
@@ -160,20 +161,27 @@ static int send_status(struct run *r, int force, struct sl_err *err) {
 }
 
 static int emit(struct run *r, const struct sl_cdc_event_src *es, const struct sl_pgo_relation *rel, char op,
-                const struct sl_pgo_tuple *before, const struct sl_pgo_tuple *after) {
+                const struct sl_pgo_tuple *before, const struct sl_pgo_tuple *after, struct sl_err *err) {
   int rc = sl_cdc_envelope(&r->tx, es, rel, op, before, after, sl_time_now_ms());
   if (!rc) rc = sl_buf_putc(&r->tx, '\n');
+  if (rc) return sl_err_set(err, SL_ENOMEM, "out of memory");
   r->st->events++;
+  /* A large transaction goes to the sink as it arrives (its position is confirmed only
+   * at its Commit, after the sync), so memory stays bounded and writing overlaps
+   * receiving. */
+  if (r->tx.len >= (8u << 20)) {
+    rc = r->sink.write(&r->sink, r->tx.data, r->tx.len, err);
+    sl_buf_reset(&r->tx);
+  }
   return rc;
 }
 
 static int flush_tx(struct run *r, uint64_t lsn, struct sl_err *err) {
-  if (r->tx.len) {
-    int rc = r->sink.write(&r->sink, r->tx.data, r->tx.len, err);
-    if (!rc) rc = r->sink.sync(&r->sink, err);
-    if (rc) return rc;
-    sl_buf_reset(&r->tx);
-  }
+  int rc = r->tx.len ? r->sink.write(&r->sink, r->tx.data, r->tx.len, err) : 0;
+  if (!rc && r->st->events != r->synced_events) rc = r->sink.sync(&r->sink, err);
+  if (rc) return rc;
+  sl_buf_reset(&r->tx);
+  r->synced_events = r->st->events;
   if (lsn > r->flushed) r->flushed = lsn;
   r->st->flushed_lsn = r->flushed;
   return 0;
@@ -216,7 +224,7 @@ static int take_snapshot(struct run *r, const char *snapshot, uint64_t lsn, stru
           tup.v[c].data = PQgetvalue(res, row, c);
           tup.v[c].len = (uint32_t)PQgetlength(res, row, c);
         }
-        rc = emit(r, &es, &rel, 'r', NULL, &tup);
+        rc = emit(r, &es, &rel, 'r', NULL, &tup, err);
         r->st->snapshot_rows++;
       }
       PQclear(res);
@@ -270,13 +278,13 @@ static int on_message(struct run *r, const uint8_t *p, size_t n, uint64_t wal_st
       sl_log(SL_LOG_INFO, "cdc", "table columns changed", "table", m.rel->name, "columns", ncols, "lsn", l, NULL);
     }
     break;
-  case 'I': rc = emit(r, &es, m.rel, 'c', NULL, m.new_tuple); break;
-  case 'U': rc = emit(r, &es, m.rel, 'u', m.old_tuple, m.new_tuple); break;
-  case 'D': rc = emit(r, &es, m.rel, 'd', m.old_tuple, NULL); break;
+  case 'I': rc = emit(r, &es, m.rel, 'c', NULL, m.new_tuple, err); break;
+  case 'U': rc = emit(r, &es, m.rel, 'u', m.old_tuple, m.new_tuple, err); break;
+  case 'D': rc = emit(r, &es, m.rel, 'd', m.old_tuple, NULL, err); break;
   case 'T':
     for (uint32_t i = 0; !rc && i < m.n_relids; i++) {
       const struct sl_pgo_relation *rel = sl_pgo_relation(&r->dec, m.relids[i]);
-      if (rel) rc = emit(r, &es, rel, 't', NULL, NULL);
+      if (rel) rc = emit(r, &es, rel, 't', NULL, NULL, err);
     }
     break;
   default: break; /* Origin, Type, Message: nothing to emit */
