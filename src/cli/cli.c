@@ -14,6 +14,7 @@ const struct sl_cmd sl_cli_commands[] = {
     {"tables", sl_cmd_tables, "list the lake's tables"},
     {"describe", sl_cmd_describe, "show a table's schema, size and files"},
     {"snapshots", sl_cmd_snapshots, "list a table's snapshots"},
+    {"status", sl_cmd_status, "the lake in numbers, and each source's replication slot and lag"},
     {"config", sl_cmd_config, "check sluice.yaml or print the configuration reference"},
     {NULL, NULL, NULL},
 };

@@ -35,5 +35,6 @@ int sl_cmd_describe(int argc, char **argv);
 int sl_cmd_snapshots(int argc, char **argv);
 int sl_cmd_config(int argc, char **argv);
 int sl_cmd_cdc(int argc, char **argv);
+int sl_cmd_status(int argc, char **argv);
 
 #endif

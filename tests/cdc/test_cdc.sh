@@ -66,6 +66,10 @@ dups=$(S sql --format csv "SELECT count(*) FROM (SELECT after.id FROM read_json(
 expect_eq "no row both copied and inserted (no overlap)" "$dups" "0"
 expect_eq "every source row arrived (no gap)" "$(S sql --format csv "SELECT count(DISTINCT after.id) FROM read_json('$EV', format='newline_delimited', columns={op: 'VARCHAR', after: 'STRUCT(id BIGINT)', source: 'STRUCT(\"table\" VARCHAR)'}) WHERE op IN ('r','c') AND source.table = 'accounts'" | tail -1)" "$(psql -c 'SELECT count(*) FROM accounts')"
 
+st=$(S status --format json)
+expect_contains "status shows the slot" "$st" '"slot":"sluice_app","active":false'
+expect_contains "status shows the lag" "$st" '"lag_bytes":'
+
 # 2. Envelopes of each kind, and a clean restart: only the new changes arrive.
 : > "$EV"
 psql <<'SQL'

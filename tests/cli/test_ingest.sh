@@ -92,7 +92,7 @@ expect_exit "path in table name" 2 S ingest "$T/a.csv" --into "bronze.../../etc"
 expect_exit "unknown namespace" 1 S ingest "$T/a.csv" --into nowhere.t
 expect_contains "unknown namespace message" "$out" "nowhere"
 expect_exit "unknown command" 2 "$SLUICE" frobnicate
-for c in init gen ingest sql tables describe snapshots config; do
+for c in init gen ingest sql tables describe snapshots config cdc status; do
   expect_ok "$c --help" "$SLUICE" "$c" --help
 done
 expect_ok "--version" "$SLUICE" --version
