@@ -66,9 +66,22 @@ int sl_cdc_load(struct sl_catalog *cat, struct sl_store *st, const struct sl_duc
                 struct sl_cdc_load_table **out, size_t *n_out, struct sl_err *err);
 void sl_cdc_load_tables_free(struct sl_cdc_load_table *t, size_t n);
 
+/* The lake a table sink writes to. */
+struct sl_cdc_lake {
+  struct sl_catalog *cat;
+  struct sl_store *store;
+  const struct sl_duck_opts *dopts;
+  const struct sl_ingest_opts *iopts;
+  const char *staging;   /* folder for batch files */
+  int64_t batch_events;  /* commit to the lake after this many events ... */
+  int64_t batch_ms;      /* ... or this long after the first pending one */
+};
+
 struct sl_cdc_run_opts {
   const struct sl_cdc_source *src;
-  const char *to;        /* sink: "jsonl" (stdout) or "jsonl:FILE" */
+  const char *to;        /* sink: "table" (the lake), "jsonl" (stdout) or "jsonl:FILE" */
+  const struct sl_cdc_lake *lake; /* for "table" */
+  const char *state_dir; /* where the marker of a completed initial snapshot is kept */
   int64_t max_events;    /* stop after this many events, at a transaction's end; 0: no limit */
   int64_t idle_exit_ms;  /* stop once caught up and idle this long; 0: run until stopped */
   volatile int *stop;    /* set from a signal handler to stop cleanly */

@@ -22,6 +22,7 @@ struct sl_cdc_event_src {
   int64_t ts_ms;        /* commit time */
   int64_t tx_id;        /* -1: null */
   uint64_t lsn;         /* 0: null */
+  uint64_t commit_lsn;  /* the transaction's commit record (0 for snapshot rows) */
 };
 
 /* Appends the JSON value of one column (kind 'n', 'u' or 't'). */

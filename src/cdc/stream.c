@@ -16,6 +16,7 @@
 #include "cdc/event.h"
 
 #include "core/buf.h"
+#include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -35,12 +36,12 @@ struct run {
   struct sl_pg *conn, *repl;
   struct sl_cdc_sink sink;
   struct sl_pgo_decoder dec;
-  struct sl_buf tx;       /* envelopes of the open transaction */
   int in_tx;
   uint32_t xid;
   int64_t commit_ms;
   uint64_t received, flushed;
-  int64_t synced_events; /* events made durable by the last sync */
+  uint64_t last_end_lsn; /* end of the last transaction handed to the sink */
+  uint64_t commit_lsn;   /* the open transaction's commit record */
   int64_t last_status_ns, last_activity_ns;
   int done;
 };
@@ -162,27 +163,17 @@ static int send_status(struct run *r, int force, struct sl_err *err) {
 
 static int emit(struct run *r, const struct sl_cdc_event_src *es, const struct sl_pgo_relation *rel, char op,
                 const struct sl_pgo_tuple *before, const struct sl_pgo_tuple *after, struct sl_err *err) {
-  int rc = sl_cdc_envelope(&r->tx, es, rel, op, before, after, sl_time_now_ms());
-  if (!rc) rc = sl_buf_putc(&r->tx, '\n');
-  if (rc) return sl_err_set(err, SL_ENOMEM, "out of memory");
   r->st->events++;
-  /* A large transaction goes to the sink as it arrives (its position is confirmed only
-   * at its Commit, after the sync), so memory stays bounded and writing overlaps
-   * receiving. */
-  if (r->tx.len >= (8u << 20)) {
-    rc = r->sink.write(&r->sink, r->tx.data, r->tx.len, err);
-    sl_buf_reset(&r->tx);
-  }
-  return rc;
+  return r->sink.event(&r->sink, es, rel, op, before, after, err);
 }
 
-static int flush_tx(struct run *r, uint64_t lsn, struct sl_err *err) {
-  int rc = r->tx.len ? r->sink.write(&r->sink, r->tx.data, r->tx.len, err) : 0;
-  if (!rc && r->st->events != r->synced_events) rc = r->sink.sync(&r->sink, err);
+/* A transaction's end (lsn) or a snapshot batch's (0): whatever the sink made durable
+ * may be confirmed. */
+static int flush_tx(struct run *r, uint64_t lsn, int force, struct sl_err *err) {
+  uint64_t durable = r->flushed;
+  int rc = r->sink.boundary(&r->sink, lsn, force, &durable, err);
   if (rc) return rc;
-  sl_buf_reset(&r->tx);
-  r->synced_events = r->st->events;
-  if (lsn > r->flushed) r->flushed = lsn;
+  if (durable > r->flushed) r->flushed = durable;
   r->st->flushed_lsn = r->flushed;
   return 0;
 }
@@ -229,7 +220,7 @@ static int take_snapshot(struct run *r, const char *snapshot, uint64_t lsn, stru
       }
       PQclear(res);
       /* Batches go to the sink as they come, so a large table does not sit in memory. */
-      if (!rc) rc = flush_tx(r, 0, err);
+      if (!rc) rc = flush_tx(r, 0, 0, err);
       if (r->o->stop && *r->o->stop) rc = sl_err_set(err, SL_EINTR, "interrupted during the snapshot");
     }
     if (!rc) rc = sl_pg_exec(r->conn, "CLOSE sl_snap", err);
@@ -246,6 +237,21 @@ static int take_snapshot(struct run *r, const char *snapshot, uint64_t lsn, stru
   return rc;
 }
 
+/* The marker that a slot's initial snapshot reached the sink whole. */
+static char *marker_path(struct run *r) {
+  return r->o->state_dir ? sl_asprintf("%s/cdc-%s-%s.snapshot", r->o->state_dir, r->o->src->name, r->o->src->slot) : NULL;
+}
+
+static int snapshot_then_mark(struct run *r, const char *snapshot, struct sl_err *err) {
+  int rc = take_snapshot(r, snapshot, r->flushed, err);
+  /* Everything copied is durable, at the slot's consistent point, before the mark. */
+  if (!rc) rc = flush_tx(r, r->flushed, 1, err);
+  char *m = rc ? NULL : marker_path(r);
+  if (m) rc = sl_fs_write_atomic(m, r->o->src->slot, strlen(r->o->src->slot), err);
+  sl_free(m);
+  return rc;
+}
+
 static int on_message(struct run *r, const uint8_t *p, size_t n, uint64_t wal_start, struct sl_err *err) {
   struct sl_pgo_msg m;
   int rc = sl_pgo_decode(&r->dec, p, n, &m, err);
@@ -255,17 +261,19 @@ static int on_message(struct run *r, const uint8_t *p, size_t n, uint64_t wal_st
     return sl_err_prefix(err, "%s: at LSN %s: ", r->repl->label, l);
   }
   struct sl_cdc_event_src es = {.name = r->o->src->topic_prefix, .db = db_name(r), .snapshot = "false",
-                                .ts_ms = r->commit_ms, .tx_id = r->xid, .lsn = wal_start};
+                                .ts_ms = r->commit_ms, .tx_id = r->xid, .lsn = wal_start, .commit_lsn = r->commit_lsn};
   switch (m.type) {
   case 'B':
     r->in_tx = 1;
     r->xid = m.xid;
+    r->commit_lsn = m.lsn;
     r->commit_ms = (m.ts_us + PG_EPOCH_US) / 1000;
     break;
   case 'C':
     r->in_tx = 0;
     r->st->transactions++;
-    rc = flush_tx(r, m.end_lsn, err);
+    r->last_end_lsn = m.end_lsn;
+    rc = flush_tx(r, m.end_lsn, 0, err);
     if (!rc) rc = send_status(r, 1, err);
     if (r->o->max_events && r->st->events >= r->o->max_events) r->done = 1;
     break;
@@ -325,6 +333,18 @@ static int session(struct run *r, int first, struct sl_err *err) {
                     r->conn->label, src->slot, PQgetvalue(res, 0, 2));
   } else if (exists) {
     sl_cdc_lsn_parse(PQgetvalue(res, 0, 0), &r->flushed);
+    char *m = marker_path(r);
+    if (m && first && (mode == SL_SNAP_INITIAL || mode == SL_SNAP_ALWAYS) && !sl_fs_exists(m)) {
+      /* The slot was made but its snapshot never completed (the process was killed):
+       * start over with a new slot and a new snapshot. */
+      PGresult *d = NULL;
+      rc = sl_pg_query(r->conn, "SELECT pg_drop_replication_slot($1)", 1, sp, &d, err);
+      PQclear(d);
+      exists = 0;
+      r->flushed = 0;
+      sl_log(SL_LOG_WARN, "cdc", "the last initial snapshot did not complete; taking it again", "slot", src->slot, NULL);
+    }
+    sl_free(m);
   } else if (!first) {
     rc = sl_err_set(err, SL_ECONFIG, "%s: replication slot %s disappeared while sluice was reconnecting; "
                                      "start again to take a new snapshot", r->conn->label, src->slot);
@@ -343,10 +363,10 @@ static int session(struct run *r, int first, struct sl_err *err) {
     char *snapshot = sl_strdup(PQgetvalue(res, 0, 2));
     PQclear(res);
     sl_log(SL_LOG_INFO, "cdc", "created replication slot", "slot", src->slot, NULL);
-    if (mode == SL_SNAP_INITIAL || mode == SL_SNAP_ALWAYS) rc = take_snapshot(r, snapshot, r->flushed, err);
+    if (mode == SL_SNAP_INITIAL || mode == SL_SNAP_ALWAYS) rc = snapshot_then_mark(r, snapshot, err);
     sl_free(snapshot);
   } else if (first && mode == SL_SNAP_ALWAYS) {
-    rc = take_snapshot(r, NULL, r->flushed, err);
+    rc = snapshot_then_mark(r, NULL, err);
   }
   if (rc) return rc;
   char start[32];
@@ -372,7 +392,9 @@ static int session(struct run *r, int first, struct sl_err *err) {
     char *buf = NULL;
     int n = PQgetCopyData(r->repl->conn, &buf, 1);
     if (n == 0) {
-      rc = send_status(r, 0, err);
+      /* Idle: a sink that batches may commit what it holds. */
+      if (!r->in_tx) rc = flush_tx(r, r->last_end_lsn, 0, err);
+      if (!rc) rc = send_status(r, 0, err);
       if (rc) break;
       if (r->o->idle_exit_ms && !r->in_tx &&
           sl_time_mono_ns() - r->last_activity_ns > r->o->idle_exit_ms * 1000000LL) {
@@ -415,7 +437,7 @@ static int session(struct run *r, int first, struct sl_err *err) {
       uint64_t wal_end = be64(p + 1);
       /* Nothing of ours is pending between transactions: the slot may move up to the
        * server's WAL end, so quiet tables do not hold WAL back. */
-      if (!r->in_tx && !r->tx.len && wal_end > r->flushed) r->flushed = wal_end;
+      if (!r->in_tx && !r->sink.pending(&r->sink) && wal_end > r->flushed) r->flushed = wal_end;
       r->st->flushed_lsn = r->flushed;
       rc = send_status(r, p[17], err);
     } else {
@@ -423,6 +445,7 @@ static int session(struct run *r, int first, struct sl_err *err) {
     }
     PQfreemem(buf);
   }
+  if (!rc && !r->in_tx) rc = flush_tx(r, r->last_end_lsn, 1, err); /* a clean stop commits what is held */
   if (!rc) {
     struct sl_err e2 = {0};
     send_status(r, 1, &e2);
@@ -435,7 +458,6 @@ static void session_end(struct run *r) {
   sl_pg_close(r->repl);
   sl_pg_close(r->conn);
   r->repl = r->conn = NULL;
-  sl_buf_reset(&r->tx);
   r->in_tx = 0;
   sl_pgo_fini(&r->dec);
   sl_pgo_init(&r->dec);
@@ -445,8 +467,10 @@ int sl_cdc_run(const struct sl_cdc_run_opts *o, struct sl_cdc_run_stats *st, str
   memset(st, 0, sizeof *st);
   struct run r = {.o = o, .st = st};
   sl_pgo_init(&r.dec);
-  sl_buf_init(&r.tx);
-  int rc = sl_cdc_sink_open(o->to ? o->to : "jsonl", &r.sink, err);
+  const char *to = o->to ? o->to : "jsonl";
+  int rc = !strcmp(to, "table") ? (o->lake ? sl_cdc_sink_table_open(o->src, o->lake, &r.sink, err)
+                                           : sl_err_set(err, SL_EINVAL, "--to table needs a project's lake"))
+                                : sl_cdc_sink_jsonl_open(to, &r.sink, err);
   if (rc) return rc;
   int64_t backoff_ms = 1000;
   for (int first = 1;; first = 0) {
@@ -473,7 +497,6 @@ int sl_cdc_run(const struct sl_cdc_run_opts *o, struct sl_cdc_run_stats *st, str
   }
   if (o->stop && *o->stop && rc == SL_EINTR) rc = 0;
   r.sink.close(&r.sink);
-  sl_buf_fini(&r.tx);
   sl_pgo_fini(&r.dec);
   return rc;
 }

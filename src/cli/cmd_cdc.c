@@ -10,16 +10,21 @@
 #include <string.h>
 
 static const char *usage =
-    "usage: sluice cdc SOURCE [--to jsonl[:FILE]] [--max-events N] [--idle-exit MS]\n\n"
+    "usage: sluice cdc SOURCE [--to table|jsonl[:FILE]] [--max-events N] [--idle-exit MS]\n\n"
     "Captures the changes of a PostgreSQL source (sources: in sluice.yaml) through a\n"
     "logical replication slot (plugin pgoutput). On first start it creates the\n"
     "publication and the slot and, as snapshot_mode says, copies the tables first\n"
-    "(events with op \"r\"), consistently with the stream. Events are Debezium envelopes\n"
-    "{\"before\",\"after\",\"source\",\"op\",\"ts_ms\"}, one JSON per line. A position is\n"
-    "confirmed to PostgreSQL only after the events before it are durable, so a restart\n"
-    "loses nothing.\n\n"
+    "(op \"r\"), consistently with the stream. By default every change lands in the\n"
+    "lake's changelog table bronze.<table>_changes (_op, _lsn, _commit_ts, _txid, then\n"
+    "the columns), committed in batches; a restart after a crash neither loses nor\n"
+    "repeats a change. --to jsonl writes Debezium envelopes instead\n"
+    "({\"before\",\"after\",\"source\",\"op\",\"ts_ms\"}, one JSON per line). A position is\n"
+    "confirmed to PostgreSQL only after everything before it is durable.\n\n"
     "options:\n"
-    "  --to jsonl[:FILE]   write events to stdout (default) or append them to FILE\n"
+    "  --to table          the lake's changelog tables (default)\n"
+    "  --to jsonl[:FILE]   Debezium envelopes to stdout, or appended to FILE\n"
+    "  --batch-events N    commit to the lake after N events (default 10000) ...\n"
+    "  --batch-ms MS       ... or MS milliseconds after the first pending one (default 1000)\n"
     "  --max-events N      stop after N events (at the end of a transaction)\n"
     "  --idle-exit MS      stop once caught up and idle for MS milliseconds\n"
     "  --project DIR       project folder\n"
@@ -33,15 +38,17 @@ static void on_signal(int sig) {
 }
 
 int sl_cmd_cdc(int argc, char **argv) {
-  enum { O_TO = 1, O_MAX, O_IDLE };
+  enum { O_TO = 1, O_MAX, O_IDLE, O_BEV, O_BMS };
   static const struct option longopts[] = {{"to", required_argument, NULL, O_TO},
                                            {"max-events", required_argument, NULL, O_MAX},
                                            {"idle-exit", required_argument, NULL, O_IDLE},
+                                           {"batch-events", required_argument, NULL, O_BEV},
+                                           {"batch-ms", required_argument, NULL, O_BMS},
                                            SL_LONGOPT_HELP,
                                            SL_LONGOPT_PROJECT,
                                            {NULL, 0, NULL, 0}};
-  const char *dir = NULL, *to = "jsonl";
-  long long max_events = 0, idle = 0;
+  const char *dir = NULL, *to = "table";
+  long long max_events = 0, idle = 0, batch_events = 10000, batch_ms = 1000;
   int c;
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
@@ -53,16 +60,23 @@ int sl_cmd_cdc(int argc, char **argv) {
     case O_IDLE:
       if (sscanf(optarg, "%lld", &idle) != 1 || idle < 0) return sl_cli_usage_error("cdc", "--idle-exit takes milliseconds");
       break;
+    case O_BEV:
+      if (sscanf(optarg, "%lld", &batch_events) != 1 || batch_events < 1) return sl_cli_usage_error("cdc", "--batch-events takes a number");
+      break;
+    case O_BMS:
+      if (sscanf(optarg, "%lld", &batch_ms) != 1 || batch_ms < 0) return sl_cli_usage_error("cdc", "--batch-ms takes milliseconds");
+      break;
     case SL_OPT_PROJECT_ID: dir = optarg; break;
     default: return sl_cli_usage_error("cdc", "bad option");
     }
   }
   if (optind >= argc) return sl_cli_usage_error("cdc", "name a source (sources: in sluice.yaml)");
   const char *name = argv[optind];
-  if (strncmp(to, "jsonl", 5)) return sl_cli_usage_error("cdc", "--to must be jsonl or jsonl:FILE");
+  if (strncmp(to, "jsonl", 5) && strcmp(to, "table")) return sl_cli_usage_error("cdc", "--to must be table, jsonl or jsonl:FILE");
   struct sl_project *p = NULL;
   struct sl_err err = {0};
-  if (sl_project_load(dir, &p, &err)) return sl_cli_fail("cdc", &err);
+  int rc0 = sl_cmd_open_project("cdc", dir, &p);
+  if (rc0) return rc0;
   const struct sl_cdc_source *src = sl_cdc_source_find(&p->sources, name);
   if (!src) {
     sl_project_free(p);
@@ -73,11 +87,20 @@ int sl_cmd_cdc(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
   signal(SIGPIPE, SIG_IGN);
-  struct sl_cdc_run_opts o = {.src = src, .to = to, .max_events = max_events, .idle_exit_ms = idle, .stop = &g_stop};
+  struct sl_duck_opts dopts;
+  sl_project_duck_opts(p, &dopts);
+  char *state = sl_asprintf("%s/.sluice", p->root);
+  char *staging = sl_asprintf("%s/.sluice/staging", p->root);
+  struct sl_cdc_lake lake = {.cat = p->cat, .store = p->store, .dopts = &dopts, .iopts = &p->ingest, .staging = staging,
+                             .batch_events = batch_events, .batch_ms = batch_ms};
+  struct sl_cdc_run_opts o = {.src = src, .to = to, .lake = &lake, .state_dir = state, .max_events = max_events,
+                              .idle_exit_ms = idle, .stop = &g_stop};
   struct sl_cdc_run_stats st;
   int rc = sl_cdc_run(&o, &st, &err);
   fprintf(stderr, "cdc %s: %lld events (%lld from the snapshot) in %lld transactions, %lld reconnects\n", name,
           (long long)st.events, (long long)st.snapshot_rows, (long long)st.transactions, (long long)st.reconnects);
+  sl_free(state);
+  sl_free(staging);
   sl_project_free(p);
   return rc ? sl_cli_fail("cdc", &err) : 0;
 }

@@ -105,13 +105,13 @@ expect_eq "big transaction: all rows, one txId" "$(S sql --format csv "SELECT co
 : > "$EV"
 rm -f "$T/stop"
 mixed() {
-  local i=0
+  local i=0 base=$1
   while [ ! -f "$T/stop" ]; do
     i=$((i + 1))
-    psql -c "BEGIN; INSERT INTO accounts VALUES ($((4000000 + i)), $i); UPDATE accounts SET balance = balance + 3 WHERE id = $((4000000 + i / 2)); DELETE FROM accounts WHERE id = $((4000000 + i / 3)) AND $((i % 3)) = 0; COMMIT" >/dev/null 2>&1
+    psql -c "BEGIN; INSERT INTO accounts VALUES ($((base + i)), $i); UPDATE accounts SET balance = balance + 3 WHERE id = $((base + i / 2)); DELETE FROM accounts WHERE id = $((base + i / 3)) AND $((i % 3)) = 0; COMMIT" >/dev/null 2>&1
   done
 }
-mixed & wm=$!
+mixed 4000000 & wm=$!
 kills=0
 for k in $(seq 1 22); do
   "$SLUICE" --project "$P" cdc app --to "jsonl:$EV" 2>/dev/null &
@@ -128,10 +128,34 @@ expect_ok "catch up after the kills" S cdc app --to "jsonl:$EV" --idle-exit 2000
 # only the keys this phase touched.
 phase() { S sql --format csv --max-rows 0 "WITH e AS (SELECT row_number() OVER () AS n, op, coalesce(after.id, before.id) AS id, after.balance AS b
     FROM read_json('$EV', format='newline_delimited', columns={op: 'VARCHAR', before: 'STRUCT(id BIGINT)', after: 'STRUCT(id BIGINT, balance BIGINT)'})),
-    last AS (SELECT id, arg_max(op, n) AS op, arg_max(b, n) AS b FROM e WHERE id >= 4000000 GROUP BY id)
+    last AS (SELECT id, arg_max(op, n) AS op, arg_max(b, n) AS b FROM e WHERE id >= 4000000 AND id < 5000000 GROUP BY id)
     SELECT count(*), md5(coalesce(string_agg(id || ':' || b, ',' ORDER BY id), '')) FROM last WHERE op <> 'd'" | tail -1; }
 expect_eq "after 20+ kills the events replay to the source's state" "$(phase)" \
-  "$(psql -F, -c "SELECT count(*), md5(coalesce(string_agg(id || ':' || balance, ',' ORDER BY id), '')) FROM accounts WHERE id >= 4000000")"
+  "$(psql -F, -c "SELECT count(*), md5(coalesce(string_agg(id || ':' || balance, ',' ORDER BY id), '')) FROM accounts WHERE id >= 4000000 AND id < 5000000")"
+
+# 4b. The lake as the sink: the changelog table gets every change exactly once, through
+#     kill -9 at random points, and replays to the source's state.
+rm -f "$T/stop"
+mixed 6000000 & wm=$!
+kills=0
+for k in $(seq 1 22); do
+  "$SLUICE" --project "$P" cdc app --batch-ms 100 2>/dev/null &
+  pid=$!
+  sleep "$(awk -v s=$RANDOM 'BEGIN{srand(s); printf "%.2f", 0.3 + rand() * 0.9}')"
+  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+  wait $pid 2>/dev/null
+done
+touch "$T/stop"; wait $wm
+expect_ok "lake sink catches up after the kills" S cdc app --idle-exit 2000
+[ "$kills" -ge 20 ] && ok "lake sink killed $kills times" || fail "lake sink: only $kills kills"
+expect_eq "each change exactly once in bronze.accounts_changes" \
+  "$(S sql --format csv "SELECT count(*) - count(DISTINCT (_lsn, id)) FROM bronze.accounts_changes" | tail -1)" "0"
+expect_eq "the changelog replays to the source's state" \
+  "$(S sql --format csv "WITH last AS (SELECT id, arg_max(_op, _lsn) AS op, arg_max(balance, _lsn) AS b FROM bronze.accounts_changes
+       WHERE id >= 6000000 GROUP BY id)
+     SELECT count(*), md5(string_agg(id || ':' || b, ',' ORDER BY id)) FROM last WHERE op <> 'd'" | tail -1)" \
+  "$(psql -F, -c "SELECT count(*), md5(string_agg(id || ':' || balance, ',' ORDER BY id)) FROM accounts WHERE id >= 6000000")"
+expect_contains "commits record their LSN" "$(S snapshots bronze.accounts_changes --format json)" '"cdc-lsn":'
 
 # 5. PostgreSQL restarted mid-stream: sluice reconnects and goes on.
 : > "$EV"
