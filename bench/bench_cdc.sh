@@ -23,15 +23,22 @@ sources:
     password_file: $work/pg/password
     tables: [t]
     snapshot_mode: never
+  lake:
+    url: postgresql://sluice@127.0.0.1:$(cat "$work/pg/port")/sluice
+    password_file: $work/pg/password
+    tables: [t]
+    snapshot_mode: never
 YAML
 S() { "$sluice" --project "$work/proj" "$@"; }
 psql -c "CREATE TABLE t (id bigint PRIMARY KEY, v int, s text)"
 # Both slots exist before the changes, so both see exactly the same ones.
 S cdc bench --to jsonl:/dev/null --idle-exit 200 2>/dev/null
+S cdc lake --idle-exit 200 2>/dev/null
 PGPASSWORD=$(cat "$work/pg/password") pg_recvlogical -d "$url" -S recv --create-slot -P pgoutput 2>/dev/null
 echo "cdc: writing $half inserts and $half updates"
 psql -c "INSERT INTO t SELECT g, g % 1000, md5(g::text) FROM generate_series(1, $half) g"
 psql -c "UPDATE t SET v = v + 1"
+psql -c "CHECKPOINT" 2>/dev/null || true
 endpos=$(psql -c "SELECT pg_current_wal_lsn()")
 
 t0=$(date +%s%N)
@@ -40,15 +47,21 @@ PGPASSWORD=$(cat "$work/pg/password") pg_recvlogical -d "$url" -S recv --start -
 t1=$(date +%s%N)
 S cdc bench --to "jsonl:$work/events.jsonl" --max-events "$n" 2>/dev/null
 t2=$(date +%s%N)
+S cdc lake --max-events "$n" --batch-events 200000 2>/dev/null
+t3=$(date +%s%N)
 got=$(wc -l < "$work/events.jsonl")
+lk=$(awk -v a=$t2 -v b=$t3 'BEGIN{printf "%.3f", (b-a)/1e9}')
+inlake=$(S sql --format csv "SELECT count(*) FROM bronze.t_changes" | tail -1)
+[ "$inlake" = "$n" ] || { echo "bench: bronze.t_changes has $inlake rows, expected $n" >&2; exit 1; }
 [ "$got" = "$n" ] || { echo "bench: sluice wrote $got events, expected $n" >&2; exit 1; }
 rv=$(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.3f", (b-a)/1e9}')
 sl=$(awk -v a=$t1 -v b=$t2 'BEGIN{printf "%.3f", (b-a)/1e9}')
-awk -v n=$n -v r=$rv -v s=$sl -v rb=$(stat -c %s "$work/recv.bin") -v sb=$(stat -c %s "$work/events.jsonl") 'BEGIN{
+awk -v n=$n -v r=$rv -v s=$sl -v l=$lk -v rb=$(stat -c %s "$work/recv.bin") -v sb=$(stat -c %s "$work/events.jsonl") 'BEGIN{
   printf "cdc: %d changes (inserts then updates) from one slot each\n", n;
   printf "  sluice cdc (decode + Debezium JSON + fsync) %7.2f s  %9.0f events/s  (%.0f MB of JSON)\n", s, n/s, sb/1e6;
+  printf "  sluice cdc into bronze.t_changes (Parquet)  %7.2f s  %9.0f events/s\n", l, n/l;
   printf "  pg_recvlogical (raw pgoutput to a file)     %7.2f s  %9.0f events/s  (%.0f MB)\n", r, n/r, rb/1e6;
-  printf "  ratio sluice/pg_recvlogical %.2f (goal >= 0.8)\n", r/s }'
+  printf "  ratio sluice/pg_recvlogical: JSON lines %.2f, into bronze %.2f (goal >= 0.8)\n", r/s, r/l }'
 
 # Latency at a steady rate: 200 single-row transactions per second for 10 s.
 : > "$work/lat.jsonl"
