@@ -23,3 +23,36 @@ expect_contains() {
 }
 expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got '$2', want '$3'"; fi; }
 finish() { echo "$_passed passed, $_failed failed"; [ "$_failed" = 0 ]; }
+
+# pg_private: starts a private PostgreSQL 15 in $T/pg for this test (stopped on exit)
+# and a project in $P whose sluice.yaml has a source `app` on it; then S runs sluice
+# in that project and psql runs statements as the source's user. Extra lines for the
+# source's map (tables:, ...) come as arguments.
+pg_private() {
+  chmod 711 "$T" # the server runs as the postgres user
+  PG=$T/pg
+  URL=$("$SL_SRC/scripts/pg" start "$PG") || { echo "cannot start PostgreSQL"; exit 1; }
+  trap '"$SL_SRC/scripts/pg" stop "$PG"; rm -rf "$T"' EXIT
+  P=$T/proj
+  "$SLUICE" init "$P" >/dev/null
+  { echo "sources:"; echo "  app:"; echo "    url: postgresql://sluice@127.0.0.1:$(cat "$PG/port")/sluice"
+    echo "    password_file: $PG/password"; for l in "$@"; do echo "    $l"; done; } >> "$P/sluice.yaml"
+}
+psql() { command psql "$URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
+su_psql() { runuser -u postgres -- psql -h "$PG/sock" -p "$(cat "$PG/port")" -U postgres -d sluice -qAtX "$@"; }
+S() { "$SLUICE" --project "$P" "$@"; }
+
+# kill_loop N MIN MAX CMD...: starts CMD in the background N times and kills it with
+# SIGKILL after a random MIN..MAX seconds; sets $kills to the kills that landed.
+kill_loop() {
+  local n=$1 lo=$2 hi=$3 pid
+  shift 3
+  kills=0
+  for _ in $(seq 1 "$n"); do
+    "$@" 2>/dev/null &
+    pid=$!
+    sleep "$(awk -v s=$RANDOM -v lo="$lo" -v hi="$hi" 'BEGIN{srand(s); printf "%.2f", lo + rand() * (hi - lo)}')"
+    kill -9 $pid 2>/dev/null && kills=$((kills + 1))
+    wait $pid 2>/dev/null
+  done
+}

@@ -29,6 +29,7 @@ struct ctable {
   FILE *f;
   char *file;
   int64_t rows;
+  char *key_json; /* ["id"]: the key columns, for the current-state view */
 };
 
 struct tsink {
@@ -92,6 +93,17 @@ static int set_columns(struct ctable *c, const struct sl_pgo_relation *rel) {
     c->cols.cols[4 + i].type = sl_strdup(oid_type(rel->cols[i].type_oid, rel->cols[i].typmod, buf, sizeof buf));
   }
   c->cols.n_cols = (size_t)rel->n_cols + 4;
+  struct sl_buf k;
+  sl_buf_init(&k);
+  sl_buf_putc(&k, '[');
+  for (uint16_t i = 0, n = 0; i < rel->n_cols; i++)
+    if (rel->cols[i].key) {
+      if (n++) sl_buf_putc(&k, ',');
+      sl_buf_json_str(&k, rel->cols[i].name);
+    }
+  sl_buf_putc(&k, ']');
+  sl_free(c->key_json);
+  c->key_json = sl_buf_take(&k);
   for (size_t i = 0; i < c->cols.n_cols; i++) {
     c->cols.cols[i].nullable = 1;
     if (!c->cols.cols[i].name || !c->cols.cols[i].type) return SL_ENOMEM;
@@ -174,13 +186,15 @@ static int commit_table(struct tsink *t, struct ctable *c, uint64_t lsn, struct 
     return sl_err_set(err, SL_EIO, "write %s: %s", c->file, strerror(errno));
   }
   c->f = NULL;
-  char extra[160];
-  snprintf(extra, sizeof extra, "\"cdc-lsn\":%" PRIu64 ",\"source-table\":\"%s.%s\"", lsn, c->schema, c->name);
+  char *extra = sl_asprintf("\"cdc-lsn\":%" PRIu64 ",\"cdc-key\":%s,\"source-table\":\"%s.%s\"", lsn,
+                            c->key_json ? c->key_json : "[]", c->schema, c->name);
+  if (!extra) return sl_err_set(err, SL_ENOMEM, "out of memory");
   const char *files[1] = {c->file};
   struct sl_ingest_req ir = {.files = files, .n_files = 1, .ns = "bronze", .table = c->lake, .mode = SL_INGEST_APPEND,
                              .format = SL_FMT_CSV, .columns = &c->cols, .evolve = 1, .summary_extra = extra};
   struct sl_ingest_result res;
   int rc = sl_ingest_files(t->lake->cat, t->lake->store, t->lake->dopts, t->lake->iopts, &ir, &res, err);
+  sl_free(extra);
   if (rc) {
     char l[32];
     sl_cdc_lsn_text(lsn, l);
@@ -231,6 +245,7 @@ static void ts_close(struct sl_cdc_sink *s) {
     sl_free(t->t[i].name);
     sl_free(t->t[i].lake);
     sl_free(t->t[i].file);
+    sl_free(t->t[i].key_json);
     sl_schema_fini(&t->t[i].cols);
   }
   if (t->dir) {

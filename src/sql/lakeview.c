@@ -8,6 +8,7 @@
 #include "core/time.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,61 @@ out:
   return rc;
 }
 
+/* For a CDC changelog table (<t>_changes, with the key in its summary): a view
+ * <t>_current with the latest row per key, deleted rows left out and rows before the
+ * last truncate forgotten: the source table's current state as of that snapshot. */
+static int attach_current(struct sl_duck *d, struct sl_catalog *cat, const struct sl_table_info *t, int64_t snap,
+                          struct sl_err *err) {
+  size_t len = strlen(t->name);
+  if (len <= 8 || strcmp(t->name + len - 8, "_changes")) return 0;
+  struct sl_snapshot *ss = NULL;
+  size_t n = 0;
+  int rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err);
+  if (rc) return rc;
+  json_t *sum = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (ss[i].snapshot_id == snap && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
+  sl_snapshot_list_free(ss, n);
+  json_t *key = sum ? json_object_get(sum, "cdc-key") : NULL;
+  if (!json_is_array(key) || !json_array_size(key)) {
+    json_decref(sum);
+    return 0;
+  }
+  struct sl_buf b, part, src;
+  sl_buf_init(&b);
+  sl_buf_init(&part);
+  sl_buf_init(&src);
+  size_t i;
+  json_t *k;
+  json_array_foreach(key, i, k) {
+    if (i) sl_buf_puts(&part, ", ");
+    sl_buf_sql_ident(&part, json_string_value(k) ? json_string_value(k) : "");
+  }
+  sl_buf_sql_ident(&src, t->ns);
+  sl_buf_putc(&src, '.');
+  sl_buf_sql_ident(&src, t->name);
+  char *cur = sl_strndup(t->name, len - 8);
+  sl_buf_puts(&b, "CREATE OR REPLACE VIEW ");
+  sl_buf_sql_ident(&b, t->ns);
+  sl_buf_putc(&b, '.');
+  char *vname = sl_asprintf("%s_current", cur ? cur : "");
+  sl_buf_sql_ident(&b, vname ? vname : "");
+  sl_buf_printf(&b,
+                " AS SELECT * EXCLUDE (_op, _lsn, _commit_ts, _txid, _sl_rn) FROM ("
+                "SELECT *, row_number() OVER (PARTITION BY %s ORDER BY _lsn DESC) AS _sl_rn FROM %s"
+                " WHERE _op <> 't' AND _lsn > coalesce((SELECT max(_lsn) FROM %s WHERE _op = 't'), -1))"
+                " WHERE _sl_rn = 1 AND _op <> 'd'",
+                part.data, src.data, src.data);
+  rc = b.data ? sl_duck_exec(d, b.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  sl_free(vname);
+  sl_free(cur);
+  sl_buf_fini(&b);
+  sl_buf_fini(&part);
+  sl_buf_fini(&src);
+  json_decref(sum);
+  return rc;
+}
+
 int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                   const struct sl_sql_asof *asof, struct sl_err *err) {
   char **nss = NULL;
@@ -193,6 +249,7 @@ int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
     sl_buf_printf(&b, " AS %s", sel);
     sl_free(sel);
     rc = sl_duck_exec(d, b.data, err);
+    if (!rc) rc = attach_current(d, cat, &ts[i], snap, err);
   }
   sl_table_list_free(ts, nt);
   sl_str_list_free(nss, nns);

@@ -4,23 +4,7 @@
 # TOAST placeholder; REPLICA IDENTITY FULL; ADD COLUMN; a big transaction; clean
 # restart without duplicates; kill -9 loop; PostgreSQL restarted mid-stream; errors.
 source "$(dirname "$0")/../lib.sh"
-chmod 711 "$T"
-PG=$T/pg
-URL=$("$SL_SRC/scripts/pg" start "$PG") || { echo "cannot start PostgreSQL"; exit 1; }
-trap '"$SL_SRC/scripts/pg" stop "$PG"; rm -rf "$T"' EXIT
-psql() { command psql "$URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
-su_psql() { runuser -u postgres -- psql -h "$PG/sock" -p "$(cat "$PG/port")" -U postgres -d sluice -qAtX "$@"; }
-P=$T/proj
-"$SLUICE" init "$P" >/dev/null
-S() { "$SLUICE" --project "$P" "$@"; }
-cat >> "$P/sluice.yaml" <<YAML
-sources:
-  app:
-    url: postgresql://sluice@127.0.0.1:$(cat "$PG/port")/sluice
-    password_file: $PG/password
-    tables: [accounts, docs, full_t]
-    heartbeat_interval_ms: 500
-YAML
+pg_private "tables: [accounts, docs, full_t]" "heartbeat_interval_ms: 500"
 EV=$T/events.jsonl
 # Final state per key from the events, in file order (later events win).
 state() {
@@ -112,14 +96,7 @@ mixed() {
   done
 }
 mixed 4000000 & wm=$!
-kills=0
-for k in $(seq 1 22); do
-  "$SLUICE" --project "$P" cdc app --to "jsonl:$EV" 2>/dev/null &
-  pid=$!
-  sleep "$(awk -v s=$RANDOM 'BEGIN{srand(s); printf "%.2f", 0.2 + rand() * 0.6}')"
-  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
-  wait $pid 2>/dev/null
-done
+kill_loop 22 0.2 0.8 "$SLUICE" --project "$P" cdc app --to "jsonl:$EV"
 touch "$T/stop"; wait $wm
 expect_ok "catch up after the kills" S cdc app --to "jsonl:$EV" --idle-exit 2000
 [ "$kills" -ge 20 ] && ok "killed $kills times" || fail "only $kills kills"
@@ -137,14 +114,7 @@ expect_eq "after 20+ kills the events replay to the source's state" "$(phase)" \
 #     kill -9 at random points, and replays to the source's state.
 rm -f "$T/stop"
 mixed 6000000 & wm=$!
-kills=0
-for k in $(seq 1 22); do
-  "$SLUICE" --project "$P" cdc app --batch-ms 100 2>/dev/null &
-  pid=$!
-  sleep "$(awk -v s=$RANDOM 'BEGIN{srand(s); printf "%.2f", 0.3 + rand() * 0.9}')"
-  kill -9 $pid 2>/dev/null && kills=$((kills + 1))
-  wait $pid 2>/dev/null
-done
+kill_loop 22 0.3 1.2 "$SLUICE" --project "$P" cdc app --batch-ms 100
 touch "$T/stop"; wait $wm
 expect_ok "lake sink catches up after the kills" S cdc app --idle-exit 2000
 [ "$kills" -ge 20 ] && ok "lake sink killed $kills times" || fail "lake sink: only $kills kills"
@@ -156,6 +126,9 @@ expect_eq "the changelog replays to the source's state" \
      SELECT count(*), md5(string_agg(id || ':' || b, ',' ORDER BY id)) FROM last WHERE op <> 'd'" | tail -1)" \
   "$(psql -F, -c "SELECT count(*), md5(string_agg(id || ':' || balance, ',' ORDER BY id)) FROM accounts WHERE id >= 6000000")"
 expect_contains "commits record their LSN" "$(S snapshots bronze.accounts_changes --format json)" '"cdc-lsn":'
+expect_eq "the current-state view equals the source" \
+  "$(S sql --format csv "SELECT count(*), md5(string_agg(id || ':' || balance, ',' ORDER BY id)) FROM bronze.accounts_current WHERE id >= 6000000" | tail -1)" \
+  "$(psql -F, -c "SELECT count(*), md5(string_agg(id || ':' || balance, ',' ORDER BY id)) FROM accounts WHERE id >= 6000000")"
 
 # 5. PostgreSQL restarted mid-stream: sluice reconnects and goes on.
 : > "$EV"

@@ -3,22 +3,7 @@
 # copy under concurrent writes, chunked tables equal to the source by checksum, every
 # mapped type, --table/--where, and the errors (bad password, dead server, no table).
 source "$(dirname "$0")/../lib.sh"
-chmod 711 "$T"  # the server runs as the postgres user
-PG=$T/pg
-URL=$("$SL_SRC/scripts/pg" start "$PG") || { echo "cannot start PostgreSQL"; exit 1; }
-trap '"$SL_SRC/scripts/pg" stop "$PG"; rm -rf "$T"' EXIT
-psql() { command psql "$URL" -qAtX -v ON_ERROR_STOP=1 "$@"; }
-P=$T/proj
-"$SLUICE" init "$P" >/dev/null
-S() { "$SLUICE" --project "$P" "$@"; }
-cat >> "$P/sluice.yaml" <<YAML
-sources:
-  app:
-    url: postgresql://sluice@127.0.0.1:$(cat "$PG/port")/sluice
-    password_file: $PG/password
-    tables: [public.accounts, public.types_t, sales.orders]
-    chunk_rows: 20000
-YAML
+pg_private "tables: [public.accounts, public.types_t, sales.orders]" "chunk_rows: 20000"
 psql <<'SQL'
 CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL);
 INSERT INTO accounts SELECT g, 1000 FROM generate_series(1, 100000) g;
