@@ -14,7 +14,7 @@ static const char *usage =
     "  reference  print the configuration reference in Markdown (docs/configuration.md)\n";
 
 static void show(const struct sl_project *p) {
-  const void *structs[] = {NULL, &p->lake, &p->catalog, &p->sql, &p->ingest, &p->log};
+  const void *structs[] = {NULL, &p->lake, &p->catalog, &p->sql, &p->ingest, &p->build, &p->log};
   printf("name: %s\n", p->name ? p->name : "");
   size_t n_structs = sizeof structs / sizeof structs[0];
   for (size_t s = 1; s < n_structs + p->sources.n; s++) {

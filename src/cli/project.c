@@ -38,7 +38,7 @@ static const struct sl_cfg_section log_section = {
 };
 
 const struct sl_cfg_section *const sl_project_sections[] = {
-    &top_section, &sl_lake_section, &sl_catalog_section, &sl_sql_section, &sl_ingest_section, &log_section,
+    &top_section, &sl_lake_section, &sl_catalog_section, &sl_sql_section, &sl_ingest_section, &sl_build_section, &log_section,
     &sl_cdc_source_section,
 };
 const size_t sl_project_n_sections = sizeof sl_project_sections / sizeof sl_project_sections[0];
@@ -81,6 +81,7 @@ static void *section_struct(struct sl_project *p, const struct sl_cfg_section *s
   if (s == &sl_catalog_section) return &p->catalog;
   if (s == &sl_sql_section) return &p->sql;
   if (s == &sl_ingest_section) return &p->ingest;
+  if (s == &sl_build_section) return &p->build;
   return &p->log;
 }
 
@@ -91,7 +92,7 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
     const struct sl_cfg_node *it = root->items[i];
     int known = 0;
     for (size_t s = 1; s + 1 < sl_project_n_sections && !known; s++) known = !strcmp(it->key, sl_project_sections[s]->name);
-    if (!strcmp(it->key, "sources")) known = 1;
+    if (!strcmp(it->key, "sources") || !strcmp(it->key, "checks")) known = 1;
     if (known) continue;
     const struct sl_opt *o = top_section.opts;
     while (o->name && strcmp(o->name, it->key)) o++;
@@ -100,7 +101,7 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
     pos.line = it->key_line;
     pos.col = it->key_col;
     return sl_cfg_err_at(err, SL_ECONFIG, &p->doc, &pos, it->key,
-                         "unknown section; known: name, lake, catalog, sql, ingest, log, sources (see docs/configuration.md)");
+                         "unknown section; known: name, lake, catalog, sql, ingest, build, log, sources, checks (see docs/configuration.md)");
   }
   /* Top-level scalars are filled from a synthetic map of just those keys. */
   struct sl_cfg_node topmap = {.kind = SL_CFG_MAP, .line = 1, .col = 1};
@@ -215,6 +216,7 @@ void sl_project_free(struct sl_project *p) {
   sl_cfg_section_fini(&sl_catalog_section, &p->catalog);
   sl_cfg_section_fini(&sl_sql_section, &p->sql);
   sl_cfg_section_fini(&sl_ingest_section, &p->ingest);
+  sl_cfg_section_fini(&sl_build_section, &p->build);
   sl_cdc_sources_fini(&p->sources);
   sl_cfg_doc_fini(&p->doc);
   sl_free(p->name);

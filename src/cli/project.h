@@ -12,6 +12,7 @@
 #include "ingest/ingest.h"
 #include "lake/lake.h"
 #include "sql/sql.h"
+#include "transform/transform.h"
 
 struct sl_log_opts {
   int level;  /* enum sl_log_level */
@@ -27,6 +28,7 @@ struct sl_project {
   struct sl_catalog_opts catalog;
   struct sl_sql_opts sql;
   struct sl_ingest_opts ingest;
+  struct sl_build_cfg build;
   struct sl_log_opts log;
   struct sl_cdc_sources sources;
   char *lake_dir;    /* absolute */

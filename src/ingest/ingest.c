@@ -204,89 +204,6 @@ static void *watch_main(void *arg) {
   return NULL;
 }
 
-struct written {
-  char **keys, **urls, **stats;
-  int64_t *rows, *bytes;
-  size_t n;
-};
-
-static void written_free(struct written *w) {
-  for (size_t i = 0; i < w->n; i++) {
-    sl_free(w->keys[i]);
-    sl_free(w->urls[i]);
-    if (w->stats) sl_free(w->stats[i]);
-  }
-  sl_free(w->keys);
-  sl_free(w->urls);
-  sl_free(w->stats);
-  sl_free(w->rows);
-  sl_free(w->bytes);
-  memset(w, 0, sizeof *w);
-}
-
-/* Removes every file this ingest wrote, found by its UUID prefix: after a failed or
- * interrupted COPY, DuckDB may have left files that it never reported. */
-static void written_remove(struct sl_store *st, const char *prefix, const char *uuid) {
-  struct sl_err e;
-  char **keys = NULL;
-  size_t n = 0;
-  char *mine = sl_asprintf("%s/%s_", prefix, uuid);
-  if (mine && !sl_store_list(st, prefix, &keys, &n, &e))
-    for (size_t i = 0; i < n; i++)
-      if (!strncmp(keys[i], mine, strlen(mine))) sl_store_del(st, keys[i], &e);
-  sl_str_list_free(keys, n);
-  sl_free(mine);
-}
-
-/* Runs the COPY and collects what it wrote. */
-static int copy_out(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *select,
-                    const char *prefix, const char *uuid, struct written *w, struct sl_err *err) {
-  char *dir = sl_store_url(st, prefix);
-  char *pattern = sl_asprintf("%s_{i}", uuid);
-  struct sl_buf q;
-  sl_buf_init(&q);
-  int rc = 0;
-  if (!dir || !pattern) {
-    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-    goto out;
-  }
-  sl_buf_printf(&q, "COPY (%s) TO ", select);
-  sl_buf_sql_str(&q, dir);
-  sl_buf_printf(&q, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, ROW_GROUP_SIZE %lld, "
-                    "FILE_SIZE_BYTES %lld, FILENAME_PATTERN ",
-                (long long)opts->compression_level, (long long)opts->row_group_size,
-                (long long)opts->target_file_size);
-  sl_buf_sql_str(&q, pattern);
-  if (sl_buf_puts(&q, ", OVERWRITE_OR_IGNORE, RETURN_STATS)")) {
-    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-    goto out;
-  }
-  struct sl_duck_result res;
-  if ((rc = sl_duck_query(d, q.data, &res, err))) goto out;
-  int64_t n = sl_duck_result_rows(&res);
-  w->keys = sl_calloc((size_t)n + 1, sizeof *w->keys);
-  w->urls = sl_calloc((size_t)n + 1, sizeof *w->urls);
-  w->rows = sl_calloc((size_t)n + 1, sizeof *w->rows);
-  w->bytes = sl_calloc((size_t)n + 1, sizeof *w->bytes);
-  if (!w->keys || !w->urls || !w->rows || !w->bytes) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-  for (int64_t i = 0; !rc && i < n; i++) {
-    char *fname = sl_duck_result_text(&res, 0, i);
-    w->urls[w->n] = fname;
-    w->keys[w->n] = fname ? sl_store_key_of(st, fname) : NULL;
-    w->rows[w->n] = duckdb_value_int64(&res.r, 1, (idx_t)i);
-    w->bytes[w->n] = duckdb_value_int64(&res.r, 2, (idx_t)i);
-    w->n++;
-    if (!fname || !w->keys[w->n - 1])
-      rc = sl_err_set(err, SL_EINTERNAL, "DuckDB wrote %s outside the table folder %s", fname ? fname : "?", dir);
-  }
-  sl_duck_result_fini(&res);
-out:
-  sl_buf_fini(&q);
-  sl_free(dir);
-  sl_free(pattern);
-  return rc;
-}
-
 static int same_schema(const struct sl_schema *a, const struct sl_schema *b) {
   if (a->n_cols != b->n_cols) return 0;
   for (size_t i = 0; i < a->n_cols; i++)
@@ -294,7 +211,7 @@ static int same_schema(const struct sl_schema *a, const struct sl_schema *b) {
   return 1;
 }
 
-static char *summary_json(const struct sl_ingest_req *req, const struct written *w, int64_t rows, int64_t bytes_in) {
+static char *summary_json(const struct sl_ingest_req *req, const struct sl_ingest_written *w, int64_t rows, int64_t bytes_in) {
   struct sl_buf b;
   sl_buf_init(&b);
   int64_t out = 0;
@@ -361,7 +278,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
   struct sl_schema in = {0}, cur = {0}, out = {0};
   struct sl_table_info ti = {0};
   struct sl_ingest_csv_head head = {0};
-  struct written w = {0};
+  struct sl_ingest_written w = {0};
   char *prefix = NULL, *summary = NULL;
   char uuid[37] = "";
   int rc = sl_duck_open(NULL, dopts, &d, err);
@@ -418,7 +335,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
     sl_duck_exec(d, "SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 100", err);
   pthread_t th;
   int have_thread = pthread_create(&th, NULL, watch_main, &wt) == 0;
-  rc = copy_out(d, st, opts, select.data, prefix, uuid, &w, err);
+  rc = sl_ingest_copy_out(d, st, opts, select.data, prefix, uuid, &w, err);
   wt.done = 1;
   if (have_thread) pthread_join(th, NULL);
   for (size_t i = 0; i < w.n; i++) res->rows += w.rows[i];
@@ -504,9 +421,9 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
   }
   goto out;
 out_remove:
-  written_remove(st, prefix, uuid);
+  sl_ingest_written_remove(st, prefix, uuid);
 out:
-  written_free(&w);
+  sl_ingest_written_free(&w);
   sl_ingest_csv_head_fini(&head);
   sl_free(prefix);
   sl_free(summary);

@@ -55,6 +55,39 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
                     const struct sl_ingest_opts *opts, const struct sl_ingest_req *req,
                     struct sl_ingest_result *res, struct sl_err *err);
 
+/* Files written by DuckDB into a table's data folder. */
+struct sl_ingest_written {
+  char **keys, **urls, **stats;
+  int64_t *rows, *bytes;
+  size_t n;
+};
+
+/* A staged write: the result of a query as fsynced Parquet files in a table's data
+ * folder, invisible until sl_ingest_stage_commit publishes them in one snapshot. */
+struct sl_ingest_stage {
+  struct sl_ingest_written w;
+  struct sl_schema schema; /* the query's columns */
+  char *prefix;
+  char uuid[37];
+  int64_t rows, bytes;
+  int committed;
+};
+
+/* Runs `select` in d and stages its result for ns.table (files, stats, fsync). On
+ * failure the files written so far are removed. */
+int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                          const char *table, const char *select, struct sl_ingest_stage *out, struct sl_err *err);
+/* A DuckDB relation reading the staged files (new string), for audits before publishing. */
+char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
+/* Publishes the staged files as one snapshot on top of expected_parent (0: new table);
+ * replace: the parent's files are not part of it. */
+int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                           int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
+                           struct sl_err *err);
+/* Removes the staged files unless they were committed. */
+void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s);
+void sl_ingest_stage_fini(struct sl_ingest_stage *s);
+
 /* Format from a file name's extension (.csv, .tsv, .parquet, .jsonl, .ndjson, .json,
  * optionally followed by .gz/.zst), or SL_FMT_AUTO if unknown. */
 enum sl_ingest_format sl_ingest_format_of(const char *path);

@@ -104,6 +104,23 @@ int sl_sql_describe(struct sl_duck *d, const char *from, struct sl_schema *out, 
 int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                         const struct sl_table_info *t, int64_t snapshot_id, char **out,
                         struct sl_err *err) {
+  return sl_sql_table_delta_select(d, cat, st, t, snapshot_id, 0, out, NULL, err);
+}
+
+/* 1 if path is among files[0..n). */
+static int has_file(const struct sl_data_file *files, size_t n, const char *path) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(files[i].path, path)) return 1;
+  return 0;
+}
+
+int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                              const struct sl_table_info *t, int64_t snapshot_id, int64_t since, char **out,
+                              int64_t *removed, struct sl_err *err) {
+  struct sl_data_file *old = NULL;
+  size_t n_old = 0;
+  if (removed) *removed = 0;
+  if (since && sl_catalog_files_at(cat, t->table_id, since, &old, &n_old, err)) return err->code;
   int64_t schema_id = 0;
   int rc = schema_of_snapshot(cat, t, snapshot_id, &schema_id, err);
   if (rc) return rc;
@@ -116,6 +133,22 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
   sl_buf_init(&b);
   if ((rc = sl_catalog_schema_get(cat, t->table_id, schema_id, &sch, err))) goto out;
   if ((rc = sl_catalog_files_at(cat, t->table_id, snapshot_id, &files, &nf, err))) goto out;
+  if (since) {
+    /* Keep the files added after `since`; count the ones it had that are gone. */
+    size_t k = 0;
+    for (size_t i = 0; i < n_old; i++)
+      if (removed && !has_file(files, nf, old[i].path)) (*removed)++;
+    for (size_t i = 0; i < nf; i++) {
+      if (has_file(old, n_old, files[i].path)) {
+        sl_free(files[i].path);
+        sl_free(files[i].stats_json);
+        sl_free(files[i].partition);
+        continue;
+      }
+      files[k++] = files[i];
+    }
+    nf = k;
+  }
   if (nf) {
     sl_buf_puts(&reader, "read_parquet([");
     for (size_t i = 0; i < nf; i++) {
@@ -156,6 +189,7 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
 out:
   sl_schema_fini(&present);
   sl_data_file_list_free(files, nf);
+  sl_data_file_list_free(old, n_old);
   sl_schema_fini(&sch);
   sl_buf_fini(&reader);
   sl_buf_fini(&b);
@@ -165,23 +199,12 @@ out:
 /* For a CDC changelog table (<t>_changes, with the key in its summary): a view
  * <t>_current with the latest row per key, deleted rows left out and rows before the
  * last truncate forgotten: the source table's current state as of that snapshot. */
-static int attach_current(struct sl_duck *d, struct sl_catalog *cat, const struct sl_table_info *t, int64_t snap,
-                          struct sl_err *err) {
+static int attach_current(struct sl_duck *d, const struct sl_table_info *t, json_t *sum, struct sl_err *err) {
   size_t len = strlen(t->name);
   if (len <= 8 || strcmp(t->name + len - 8, "_changes")) return 0;
-  struct sl_snapshot *ss = NULL;
-  size_t n = 0;
-  int rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err);
-  if (rc) return rc;
-  json_t *sum = NULL;
-  for (size_t i = 0; i < n; i++)
-    if (ss[i].snapshot_id == snap && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
-  sl_snapshot_list_free(ss, n);
+  int rc = 0;
   json_t *key = sum ? json_object_get(sum, "cdc-key") : NULL;
-  if (!json_is_array(key) || !json_array_size(key)) {
-    json_decref(sum);
-    return 0;
-  }
+  if (!json_is_array(key) || !json_array_size(key)) return 0;
   struct sl_buf b, part, src;
   sl_buf_init(&b);
   sl_buf_init(&part);
@@ -213,14 +236,52 @@ static int attach_current(struct sl_duck *d, struct sl_catalog *cat, const struc
   sl_buf_fini(&b);
   sl_buf_fini(&part);
   sl_buf_fini(&src);
-  json_decref(sum);
+  return rc;
+}
+
+/* The summary of one snapshot of t, parsed (NULL if it has none). */
+static json_t *snapshot_summary(struct sl_catalog *cat, const struct sl_table_info *t, int64_t snap,
+                                struct sl_err *err) {
+  struct sl_snapshot *ss = NULL;
+  size_t n = 0;
+  json_t *sum = NULL;
+  if (sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err)) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (ss[i].snapshot_id == snap && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
+  sl_snapshot_list_free(ss, n);
+  return sum;
+}
+
+/* Creates the views of view-materialized models. A view may read another, so the
+ * ones that fail are tried again while each round makes progress. */
+static int attach_views(struct sl_duck *d, char **stmts, size_t n, struct sl_err *err) {
+  size_t left = n;
+  int rc = 0;
+  while (left && !rc) {
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+      if (!stmts[i]) continue;
+      if (sl_duck_exec(d, stmts[i], err)) continue;
+      sl_free(stmts[i]);
+      stmts[i] = NULL;
+      done++;
+      left--;
+    }
+    if (!done) {
+      for (size_t i = 0; i < n && !rc; i++)
+        if (stmts[i]) rc = sl_duck_exec(d, stmts[i], err);
+      break;
+    }
+  }
+  if (!rc) sl_err_clear(err);
   return rc;
 }
 
 int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                   const struct sl_sql_asof *asof, struct sl_err *err) {
   char **nss = NULL;
-  size_t nns = 0, nt = 0;
+  size_t nns = 0, nt = 0, n_views = 0, cap_views = 0;
+  char **views = NULL;
   struct sl_table_info *ts = NULL;
   struct sl_buf b;
   sl_buf_init(&b);
@@ -239,18 +300,32 @@ int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
       if ((rc = pick_snapshot(cat, &ts[i], asof, &snap, &schema_id, err))) break;
     }
     if (!snap) continue;
+    json_t *sum = snapshot_summary(cat, &ts[i], snap, err);
+    const char *view_sql = json_string_value(json_object_get(sum, "view-sql"));
     char *sel = NULL;
-    if ((rc = sl_sql_table_select(d, cat, st, &ts[i], snap, &sel, err))) break;
+    if (!view_sql && (rc = sl_sql_table_select(d, cat, st, &ts[i], snap, &sel, err))) {
+      json_decref(sum);
+      break;
+    }
     sl_buf_reset(&b);
     sl_buf_puts(&b, "CREATE OR REPLACE VIEW ");
     sl_buf_sql_ident(&b, ts[i].ns);
     sl_buf_putc(&b, '.');
     sl_buf_sql_ident(&b, ts[i].name);
-    sl_buf_printf(&b, " AS %s", sel);
+    sl_buf_printf(&b, " AS %s", view_sql ? view_sql : sel);
     sl_free(sel);
-    rc = sl_duck_exec(d, b.data, err);
-    if (!rc) rc = attach_current(d, cat, &ts[i], snap, err);
+    if (view_sql) {
+      if (!sl_array_grow(&views, &cap_views, n_views + 1, sizeof *views)) views[n_views++] = sl_buf_take(&b);
+      else rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    } else {
+      rc = sl_duck_exec(d, b.data, err);
+      if (!rc) rc = attach_current(d, &ts[i], sum, err);
+    }
+    json_decref(sum);
   }
+  if (!rc) rc = attach_views(d, views, n_views, err);
+  for (size_t i = 0; i < n_views; i++) sl_free(views[i]);
+  sl_free(views);
   sl_table_list_free(ts, nt);
   sl_str_list_free(nss, nns);
   sl_buf_fini(&b);

@@ -39,4 +39,11 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
                         const struct sl_table_info *t, int64_t snapshot_id, char **out,
                         struct sl_err *err);
 
+/* Like sl_sql_table_select, but reading only the files added after snapshot `since`
+ * (0: all); removed (if non-NULL) gets how many files `since` had that snapshot_id has
+ * not (a rewrite or delete, which no delta of added files can show). */
+int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                              const struct sl_table_info *t, int64_t snapshot_id, int64_t since, char **out,
+                              int64_t *removed, struct sl_err *err);
+
 #endif

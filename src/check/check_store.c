@@ -1,0 +1,141 @@
+/* check_store.c: where check outcomes go. Failing rows of failed row checks go to a
+ * quarantine table per checked table (quarantine.<ns>_<table>); every result of a run
+ * goes to audit.check_results, for history and the UI. Both are ordinary lake tables,
+ * appended in one snapshot per run. */
+#include "check/check.h"
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <string.h>
+
+char *sl_check_failing_sql(const struct sl_check *c, const char *rel);
+
+int sl_check_append(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const struct sl_ingest_opts *opts,
+                    const char *ns, const char *table, const char *select, struct sl_err *err) {
+  int rc = sl_catalog_ns_create(cat, ns, err);
+  if (rc == SL_EEXIST) rc = 0;
+  if (rc) return rc;
+  sl_err_clear(err);
+  struct sl_ingest_stage s;
+  if ((rc = sl_ingest_stage_query(d, st, opts, ns, table, select, &s, err))) {
+    sl_ingest_stage_fini(&s);
+    return rc;
+  }
+  char *summary = sl_asprintf("{\"added-rows\":%lld,\"added-files\":%zu}", (long long)s.rows, s.w.n);
+  for (int attempt = 0;; attempt++) {
+    struct sl_table_info ti = {0};
+    int64_t parent = 0, snap = 0;
+    rc = sl_catalog_table_get(cat, ns, table, &ti, err);
+    if (rc == SL_ENOTFOUND) rc = 0;
+    else parent = ti.current_snapshot;
+    sl_table_info_fini(&ti);
+    sl_err_clear(err);
+    if (!rc) rc = sl_ingest_stage_commit(cat, &s, ns, table, parent, 0, summary, &snap, err);
+    if (rc != SL_ECONFLICT || attempt >= opts->commit_retries) break;
+  }
+  sl_free(summary);
+  sl_ingest_stage_discard(st, &s);
+  sl_ingest_stage_fini(&s);
+  return rc;
+}
+
+int sl_check_quarantine(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                        const struct sl_ingest_opts *opts, const char *table, const char *rel,
+                        const struct sl_check_results *rs, size_t from, const char *run_id, int64_t limit,
+                        int64_t *rows_out, struct sl_err *err) {
+  *rows_out = 0;
+  struct sl_buf q;
+  sl_buf_init(&q);
+  size_t parts = 0;
+  for (size_t i = from; i < rs->n; i++) {
+    const struct sl_check_result *r = &rs->v[i];
+    if ((r->status != SL_CHECK_FAIL && r->status != SL_CHECK_WARN) || r->check->kind >= SL_CHECK_ROW_COUNT ||
+        !r->failing)
+      continue;
+    char *fail = sl_check_failing_sql(r->check, rel);
+    if (!fail) continue;
+    sl_buf_puts(&q, parts++ ? " UNION ALL BY NAME " : "SELECT * FROM (");
+    sl_buf_printf(&q, "SELECT *, ");
+    sl_buf_sql_str(&q, r->check->name);
+    sl_buf_puts(&q, " AS _check, ");
+    sl_buf_sql_str(&q, r->message ? r->message : "failed");
+    sl_buf_puts(&q, " AS _reason, ");
+    sl_buf_sql_str(&q, run_id);
+    sl_buf_printf(&q, " AS _run_id, now()::TIMESTAMP AS _quarantined_at FROM ("
+                      "SELECT * FROM (SELECT * FROM %s LIMIT 0) UNION ALL BY NAME SELECT * FROM (%s) LIMIT %lld)",
+                  rel, fail, (long long)limit);
+    sl_free(fail);
+  }
+  if (!parts) {
+    sl_buf_fini(&q);
+    return 0;
+  }
+  sl_buf_puts(&q, ")");
+  char *ns = NULL, *t = NULL, *qt = NULL;
+  int rc = sl_catalog_name_split(table, &ns, &t, err);
+  if (!rc) {
+    qt = sl_asprintf("%s_%s", ns, t);
+    if (!qt) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    else if (!sl_catalog_name_valid(qt)) rc = sl_err_set(err, SL_EINVAL, "quarantine table name %s is too long", qt);
+  }
+  int64_t n = 0;
+  if (!rc) {
+    char *cnt = sl_asprintf("SELECT count(*) FROM (%s)", q.data);
+    rc = cnt ? sl_duck_query_int(d, cnt, &n, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+    sl_free(cnt);
+  }
+  if (!rc) rc = sl_check_append(d, cat, st, opts, "quarantine", qt, q.data, err);
+  if (!rc) *rows_out = n;
+  sl_free(ns);
+  sl_free(t);
+  sl_free(qt);
+  sl_buf_fini(&q);
+  return rc;
+}
+
+int sl_check_record(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const struct sl_ingest_opts *opts,
+                    const struct sl_check_results *rs, const char *run_id, struct sl_err *err) {
+  if (!rs->n) return 0;
+  struct sl_buf q;
+  sl_buf_init(&q);
+  sl_buf_puts(&q, "SELECT run_id, checked_at::TIMESTAMP AS checked_at, table_name, check_name, kind, columns, severity,"
+                  " status, failing::BIGINT AS failing, total::BIGINT AS total, observed, message, sample,"
+                  " file, line::INTEGER AS line FROM (VALUES ");
+  for (size_t i = 0; i < rs->n; i++) {
+    const struct sl_check_result *r = &rs->v[i];
+    const struct sl_check *c = r->check;
+    struct sl_buf cols;
+    sl_buf_init(&cols);
+    for (size_t k = 0; k < c->n_cols; k++) sl_buf_printf(&cols, "%s%s", k ? "," : "", c->cols[k]);
+    if (i) sl_buf_puts(&q, ", ");
+    sl_buf_putc(&q, '(');
+    sl_buf_sql_str(&q, run_id);
+    sl_buf_puts(&q, ", now(), ");
+    sl_buf_sql_str(&q, r->table);
+    sl_buf_puts(&q, ", ");
+    sl_buf_sql_str(&q, c->name);
+    sl_buf_puts(&q, ", ");
+    sl_buf_sql_str(&q, sl_check_kind_name(c->kind));
+    sl_buf_puts(&q, ", ");
+    sl_buf_sql_str(&q, cols.data ? cols.data : "");
+    sl_buf_printf(&q, ", '%s', '%s', %lld, %lld, ", c->error ? "error" : "warn", sl_check_status_name(r->status),
+                  (long long)r->failing, (long long)r->total);
+    const char *texts[3] = {r->observed, r->message, r->sample};
+    for (int k = 0; k < 3; k++) {
+      if (texts[k]) sl_buf_sql_str(&q, texts[k]);
+      else sl_buf_puts(&q, "NULL::VARCHAR");
+      sl_buf_puts(&q, ", ");
+    }
+    sl_buf_sql_str(&q, c->file ? c->file : "");
+    sl_buf_printf(&q, ", %d)", c->line);
+    sl_buf_fini(&cols);
+  }
+  sl_buf_puts(&q, ") AS t(run_id, checked_at, table_name, check_name, kind, columns, severity, status, failing, total,"
+                  " observed, message, sample, file, line)");
+  int rc = q.data ? sl_check_append(d, cat, st, opts, "audit", "check_results", q.data, err)
+                  : sl_err_set(err, SL_ENOMEM, "out of memory");
+  sl_buf_fini(&q);
+  return rc;
+}

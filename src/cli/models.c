@@ -1,0 +1,105 @@
+/* models.c: a project's models and checks, loaded and resolved for build, check and
+ * lineage: source() names a lake table (source('bronze', 'loan')) or a PostgreSQL
+ * source of sluice.yaml (source('app', 'loans') reads what it loads into bronze), and
+ * a check's table may be a model's name. */
+#include "cli/models.h"
+
+#include "cli/output.h"
+#include "core/mem.h"
+
+#include <string.h>
+
+static int table_exists(struct sl_catalog *cat, const char *ns, const char *t) {
+  struct sl_table_info ti = {0};
+  struct sl_err e;
+  int ok = sl_catalog_table_get(cat, ns, t, &ti, &e) == 0;
+  sl_table_info_fini(&ti);
+  return ok;
+}
+
+static char *source_of(void *ctx, const char *a, const char *b, struct sl_err *err) {
+  struct sl_project *p = ctx;
+  for (size_t i = 0; i < p->sources.n; i++)
+    if (!strcmp(p->sources.v[i].name, a))
+      return sl_asprintf("bronze.%s%s", p->sources.v[i].table_prefix ? p->sources.v[i].table_prefix : "", b);
+  if (!sl_catalog_name_valid(a) || !sl_catalog_name_valid(b)) {
+    sl_err_set(err, SL_EINVAL, "source('%s', '%s'): not valid names", a, b);
+    return NULL;
+  }
+  size_t n = strlen(b);
+  int ok = table_exists(p->cat, a, b);
+  if (!ok && n > 8 && !strcmp(b + n - 8, "_current")) {
+    char *ch = sl_asprintf("%.*s_changes", (int)(n - 8), b);
+    ok = ch && table_exists(p->cat, a, ch);
+    sl_free(ch);
+  }
+  if (!ok) {
+    sl_err_set(err, SL_ENOTFOUND,
+               "source('%s', '%s'): no table %s.%s in the lake and no source '%s' in sluice.yaml; ingest it first "
+               "(`sluice tables` lists the lake)",
+               a, b, a, b, a);
+    return NULL;
+  }
+  return sl_asprintf("%s.%s", a, b);
+}
+
+int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_checks *cs, struct sl_err *err) {
+  memset(cs, 0, sizeof *cs);
+  int rc = sl_models_load(p->root, p->build.models, p->build.default_namespace, ms, err);
+  if (rc) return rc;
+  if ((rc = sl_models_resolve(ms, source_of, p, err))) goto fail;
+  char *dir = sl_asprintf("%s/%s", p->root, p->build.models);
+  char *cdir = sl_asprintf("%s/checks", p->root);
+  rc = !dir || !cdir ? sl_err_set(err, SL_ENOMEM, "out of memory") : 0;
+  if (!rc) rc = sl_checks_load_dir(dir, cs, err);
+  if (!rc) rc = sl_checks_load_dir(cdir, cs, err);
+  if (!rc) rc = sl_checks_load_node(&p->doc, sl_cfg_get(p->doc.root, "checks"), cs, err);
+  sl_free(dir);
+  sl_free(cdir);
+  /* A check on a model names its output table; files are named from the project. */
+  size_t rl = strlen(p->root);
+  for (size_t i = 0; !rc && i < cs->n; i++) {
+    struct sl_check *c = &cs->v[i];
+    if (!strncmp(c->file, p->root, rl) && c->file[rl] == '/') memmove(c->file, c->file + rl + 1, strlen(c->file + rl));
+    int m = sl_models_find(ms, c->table);
+    if (m >= 0) {
+      char *q = sl_asprintf("%s.%s", ms->v[m].ns, ms->v[m].name);
+      if (!q) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      sl_free(c->table);
+      c->table = q;
+    } else if (!strchr(c->table, '.')) {
+      rc = sl_err_set(err, SL_ENOTFOUND, "%s:%d: table '%s' is neither a model nor ns.table", c->file, c->line,
+                      c->table);
+    }
+  }
+  if (!rc) return 0;
+fail:
+  sl_models_fini(ms);
+  sl_checks_fini(cs);
+  return rc;
+}
+
+void sl_cli_print_checks(const struct sl_check_results *rs, enum sl_out_format fmt) {
+  const char *names[] = {"table", "check", "severity", "status", "failing", "total", "observed", "message", "where"};
+  const enum sl_cell_kind kinds[] = {SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_NUM,
+                                     SL_CELL_NUM,  SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_TEXT};
+  struct sl_rows out;
+  sl_rows_init(&out, 9, names, kinds);
+  for (size_t i = 0; i < rs->n; i++) {
+    const struct sl_check_result *r = &rs->v[i];
+    const struct sl_check *c = r->check;
+    int row = c->kind < SL_CHECK_ROW_COUNT;
+    char *cells[9] = {sl_strdup(r->table),
+                      sl_strdup(c->name),
+                      sl_strdup(c->error ? "error" : "warn"),
+                      sl_strdup(sl_check_status_name(r->status)),
+                      row ? sl_asprintf("%lld", (long long)r->failing) : NULL,
+                      row ? sl_asprintf("%lld", (long long)r->total) : NULL,
+                      r->observed ? sl_strdup(r->observed) : NULL,
+                      r->message ? sl_strdup(r->message) : NULL,
+                      sl_asprintf("%s:%d", c->file, c->line)};
+    sl_rows_add(&out, cells);
+  }
+  sl_rows_print(stdout, &out, fmt);
+  sl_rows_fini(&out);
+}

@@ -1,0 +1,181 @@
+/* stage.c: writing a query's result into a table's data folder as staged Parquet
+ * files that no snapshot references yet, and publishing or discarding them. Ingest,
+ * builds (write-audit-publish) and the check results all write through here. */
+#include "ingest/ingest.h"
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/log.h"
+#include "core/time.h"
+#include "sql/sql.h"
+#include "ingest/ingest_int.h"
+
+#include <string.h>
+
+
+void sl_ingest_written_free(struct sl_ingest_written *w) {
+  for (size_t i = 0; i < w->n; i++) {
+    sl_free(w->keys[i]);
+    sl_free(w->urls[i]);
+    if (w->stats) sl_free(w->stats[i]);
+  }
+  sl_free(w->keys);
+  sl_free(w->urls);
+  sl_free(w->stats);
+  sl_free(w->rows);
+  sl_free(w->bytes);
+  memset(w, 0, sizeof *w);
+}
+
+/* Removes every file this ingest wrote, found by its UUID prefix: after a failed or
+ * interrupted COPY, DuckDB may have left files that it never reported. */
+void sl_ingest_written_remove(struct sl_store *st, const char *prefix, const char *uuid) {
+  struct sl_err e;
+  char **keys = NULL;
+  size_t n = 0;
+  char *mine = sl_asprintf("%s/%s_", prefix, uuid);
+  if (mine && !sl_store_list(st, prefix, &keys, &n, &e))
+    for (size_t i = 0; i < n; i++)
+      if (!strncmp(keys[i], mine, strlen(mine))) sl_store_del(st, keys[i], &e);
+  sl_str_list_free(keys, n);
+  sl_free(mine);
+}
+
+/* Runs the COPY and collects what it wrote. */
+int sl_ingest_copy_out(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *select,
+                    const char *prefix, const char *uuid, struct sl_ingest_written *w, struct sl_err *err) {
+  char *dir = sl_store_url(st, prefix);
+  char *pattern = sl_asprintf("%s_{i}", uuid);
+  struct sl_buf q;
+  sl_buf_init(&q);
+  int rc = 0;
+  if (!dir || !pattern) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  sl_buf_printf(&q, "COPY (%s) TO ", select);
+  sl_buf_sql_str(&q, dir);
+  sl_buf_printf(&q, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, ROW_GROUP_SIZE %lld, "
+                    "FILE_SIZE_BYTES %lld, FILENAME_PATTERN ",
+                (long long)opts->compression_level, (long long)opts->row_group_size,
+                (long long)opts->target_file_size);
+  sl_buf_sql_str(&q, pattern);
+  if (sl_buf_puts(&q, ", OVERWRITE_OR_IGNORE, RETURN_STATS)")) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  struct sl_duck_result res;
+  if ((rc = sl_duck_query(d, q.data, &res, err))) goto out;
+  int64_t n = sl_duck_result_rows(&res);
+  w->keys = sl_calloc((size_t)n + 1, sizeof *w->keys);
+  w->urls = sl_calloc((size_t)n + 1, sizeof *w->urls);
+  w->rows = sl_calloc((size_t)n + 1, sizeof *w->rows);
+  w->bytes = sl_calloc((size_t)n + 1, sizeof *w->bytes);
+  if (!w->keys || !w->urls || !w->rows || !w->bytes) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (int64_t i = 0; !rc && i < n; i++) {
+    char *fname = sl_duck_result_text(&res, 0, i);
+    w->urls[w->n] = fname;
+    w->keys[w->n] = fname ? sl_store_key_of(st, fname) : NULL;
+    w->rows[w->n] = duckdb_value_int64(&res.r, 1, (idx_t)i);
+    w->bytes[w->n] = duckdb_value_int64(&res.r, 2, (idx_t)i);
+    w->n++;
+    if (!fname || !w->keys[w->n - 1])
+      rc = sl_err_set(err, SL_EINTERNAL, "DuckDB wrote %s outside the table folder %s", fname ? fname : "?", dir);
+  }
+  sl_duck_result_fini(&res);
+out:
+  sl_buf_fini(&q);
+  sl_free(dir);
+  sl_free(pattern);
+  return rc;
+}
+
+int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                          const char *table, const char *select, struct sl_ingest_stage *out, struct sl_err *err) {
+  memset(out, 0, sizeof *out);
+  out->prefix = sl_lake_table_data_prefix(ns, table);
+  if (!out->prefix) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (sl_uuid_v4(out->uuid)) return sl_err_set(err, SL_EIO, "cannot read /dev/urandom for a file name");
+  char *from = sl_asprintf("(%s)", select);
+  if (!from) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  int rc = sl_sql_describe(d, from, &out->schema, err);
+  sl_free(from);
+  if (!rc) rc = sl_store_prepare(st, out->prefix, err);
+  if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, &out->w, err);
+  for (size_t i = 0; i < out->w.n; i++) {
+    out->rows += out->w.rows[i];
+    out->bytes += out->w.bytes[i];
+  }
+  if (!rc) {
+    out->w.stats = sl_calloc(out->w.n + 1, sizeof *out->w.stats);
+    if (!out->w.stats) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  if (!rc && out->w.n) rc = sl_ingest_file_stats(d, &out->schema, out->w.urls, out->w.n, out->w.stats, err);
+  if (!rc) rc = sl_store_sync(st, (const char *const *)out->w.keys, out->w.n, err);
+  if (rc) sl_ingest_stage_discard(st, out);
+  return rc;
+}
+
+char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
+  struct sl_buf b;
+  sl_buf_init(&b);
+  if (!s->w.n) {
+    /* No files: an empty relation with the staged columns. */
+    sl_buf_puts(&b, "(SELECT ");
+    for (size_t c = 0; c < s->schema.n_cols; c++) {
+      if (c) sl_buf_puts(&b, ", ");
+      sl_buf_printf(&b, "CAST(NULL AS %s) AS ", s->schema.cols[c].type);
+      sl_buf_sql_ident(&b, s->schema.cols[c].name);
+    }
+    if (!s->schema.n_cols) sl_buf_puts(&b, "1 AS _empty");
+    sl_buf_puts(&b, " WHERE false)");
+    return sl_buf_take(&b);
+  }
+  sl_buf_puts(&b, "read_parquet([");
+  for (size_t i = 0; i < s->w.n; i++) {
+    if (i) sl_buf_putc(&b, ',');
+    sl_buf_sql_str(&b, s->w.urls[i]);
+  }
+  sl_buf_puts(&b, "])");
+  return sl_buf_take(&b);
+}
+
+int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                           int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
+                           struct sl_err *err) {
+  struct sl_data_file *add = sl_calloc(s->w.n + 1, sizeof *add);
+  if (!add) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < s->w.n; i++) {
+    add[i].path = s->w.keys[i];
+    add[i].rows = s->w.rows[i];
+    add[i].bytes = s->w.bytes[i];
+    add[i].stats_json = s->w.stats ? s->w.stats[i] : NULL;
+  }
+  struct sl_commit c = {
+      .ns = ns,
+      .table = table,
+      .expected_parent = expected_parent,
+      .operation = !expected_parent ? "create" : replace ? "replace" : "append",
+      .summary_json = summary_json,
+      .schema = &s->schema,
+      .add = add,
+      .n_add = s->w.n,
+      .replace = replace,
+  };
+  int rc = sl_catalog_commit(cat, &c, snapshot_id, err);
+  sl_free(add);
+  if (!rc) s->committed = 1;
+  return rc;
+}
+
+void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s) {
+  if (s->committed || !s->prefix) return;
+  sl_ingest_written_remove(st, s->prefix, s->uuid);
+}
+
+void sl_ingest_stage_fini(struct sl_ingest_stage *s) {
+  sl_ingest_written_free(&s->w);
+  sl_schema_fini(&s->schema);
+  sl_free(s->prefix);
+  memset(s, 0, sizeof *s);
+}

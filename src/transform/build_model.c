@@ -1,0 +1,377 @@
+/* build_model.c: building one model, write-audit-publish. The output is staged as
+ * Parquet files no snapshot references, the model's checks run on the staged files,
+ * and only when no error-level check fails is it committed as the table's new
+ * snapshot; otherwise failing rows go to quarantine and the table stays as it was.
+ * The snapshot summary records the model, a hash of its SQL and each input's snapshot,
+ * which makes rebuilding an unchanged model a no-op and tells incremental builds
+ * where their inputs' changes start. */
+#include "transform/build_int.h"
+
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "sql/sql.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static uint64_t fnv1a(uint64_t h, const char *s) {
+  for (; s && *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+static void qname(struct sl_buf *b, const char *qualified) {
+  const char *dot = strchr(qualified, '.');
+  char *ns = sl_strndup(qualified, (size_t)(dot - qualified));
+  sl_buf_sql_ident(b, ns ? ns : "");
+  sl_buf_putc(b, '.');
+  sl_buf_sql_ident(b, dot + 1);
+  sl_free(ns);
+}
+
+/* The snapshot that stands for an input: the table's, or for a <t>_current view the
+ * one of its changelog <t>_changes. */
+static int input_table(struct sl_catalog *cat, const char *qualified, struct sl_table_info *ti, int *is_current,
+                       struct sl_err *err) {
+  char *ns = NULL, *t = NULL;
+  int rc = sl_catalog_name_split(qualified, &ns, &t, err);
+  *is_current = 0;
+  if (!rc) rc = sl_catalog_table_get(cat, ns, t, ti, err);
+  size_t len = t ? strlen(t) : 0;
+  if (rc == SL_ENOTFOUND && len > 8 && !strcmp(t + len - 8, "_current")) {
+    char *ch = sl_asprintf("%.*s_changes", (int)(len - 8), t);
+    sl_err_clear(err);
+    rc = ch ? sl_catalog_table_get(cat, ns, ch, ti, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+    *is_current = 1;
+    sl_free(ch);
+  }
+  sl_free(ns);
+  sl_free(t);
+  return rc;
+}
+
+static json_t *snapshot_summary(struct sl_catalog *cat, const struct sl_table_info *t) {
+  struct sl_snapshot *ss = NULL;
+  size_t n = 0;
+  struct sl_err e;
+  json_t *sum = NULL;
+  if (!t->current_snapshot || sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, &e)) return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (ss[i].snapshot_id == t->current_snapshot && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
+  sl_snapshot_list_free(ss, n);
+  return sum;
+}
+
+static int run_checks(struct sl_bctx *x, const struct sl_model *m, const char *qualified, const char *rel,
+                      struct sl_check_results *out, struct sl_err *err) {
+  for (size_t i = 0; i < x->o->checks->n; i++) {
+    const struct sl_check *c = &x->o->checks->v[i];
+    if (strcmp(c->table, m->name) && strcmp(c->table, qualified)) continue;
+    int rc = sl_check_run(x->d, c, qualified, rel, out, err);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* Deltas of incremental inputs: relation text per dep, and the keys deleted. */
+struct delta {
+  char **rel;
+  struct sl_buf deleted; /* a UNION of key SELECTs, or empty */
+  int full;              /* a change no delta can express: build in full */
+  char *why_full;
+};
+
+static int key_list(struct sl_buf *b, const struct sl_model *m, const char *qual) {
+  for (size_t k = 0; k < m->n_key; k++) {
+    if (k) sl_buf_puts(b, ", ");
+    if (qual) sl_buf_printf(b, "%s.", qual);
+    sl_buf_sql_ident(b, m->key[k]);
+  }
+  return 0;
+}
+
+static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const char *this_rel,
+                      struct delta *dl, struct sl_err *err) {
+  for (size_t i = 0; i < m->n_deps; i++) {
+    const char *qt = m->deps[i].table;
+    struct sl_table_info ti = {0};
+    int is_cur = 0, rc = input_table(x->cat, qt, &ti, &is_cur, err);
+    if (rc) return rc;
+    json_t *rec = json_object_get(inputs, qt);
+    int64_t since = json_is_integer(rec) ? json_integer_value(rec) : 0;
+    struct sl_buf r;
+    sl_buf_init(&r);
+    if (!since) {
+      dl->full = 1;
+      dl->why_full = sl_asprintf("input %s is new", qt);
+    } else if (since == ti.current_snapshot) {
+      sl_buf_puts(&r, "(SELECT * FROM ");
+      qname(&r, qt);
+      sl_buf_puts(&r, " WHERE false)");
+    } else {
+      char *added = NULL;
+      int64_t removed = 0;
+      if ((rc = sl_sql_table_delta_select(x->d, x->cat, x->o->st, &ti, ti.current_snapshot, since, &added, &removed,
+                                          err))) {
+        sl_table_info_fini(&ti);
+        sl_buf_fini(&r);
+        return rc;
+      }
+      if (removed && !is_cur) {
+        dl->full = 1;
+        dl->why_full = sl_asprintf("input %s rewrote %lld files", qt, (long long)removed);
+      } else if (is_cur) {
+        /* Changed keys of the changelog: their current rows, and the deleted ones. */
+        struct sl_buf k;
+        sl_buf_init(&k);
+        key_list(&k, m, NULL);
+        sl_buf_printf(&r, "(SELECT * FROM ");
+        qname(&r, qt);
+        sl_buf_printf(&r, " WHERE (%s) IN (SELECT (%s) FROM (%s)))", k.data, k.data, added);
+        sl_buf_printf(&dl->deleted, "%s(SELECT DISTINCT %s FROM (%s) EXCEPT SELECT %s FROM ", dl->deleted.len ? " UNION " : "",
+                      k.data, added, k.data);
+        qname(&dl->deleted, qt);
+        sl_buf_putc(&dl->deleted, ')');
+        sl_buf_fini(&k);
+      } else {
+        sl_buf_printf(&r, "(%s)", added);
+      }
+      sl_free(added);
+    }
+    if (!dl->full && m->lookback_ms && r.data) {
+      /* Late rows: also every input row within the lookback of the newest output row. */
+      struct sl_buf w;
+      sl_buf_init(&w);
+      sl_buf_printf(&w, "(SELECT DISTINCT * FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", r.data);
+      qname(&w, qt);
+      sl_buf_puts(&w, " WHERE ");
+      sl_buf_sql_ident(&w, m->event_time);
+      sl_buf_puts(&w, " >= (SELECT max(");
+      sl_buf_sql_ident(&w, m->event_time);
+      sl_buf_printf(&w, ") FROM %s) - to_milliseconds(%lld)))", this_rel, (long long)m->lookback_ms);
+      sl_buf_fini(&r);
+      r = w;
+    }
+    sl_table_info_fini(&ti);
+    dl->rel[i] = sl_buf_take(&r);
+    sl_buf_fini(&r);
+    if (dl->full) break;
+  }
+  return 0;
+}
+
+static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
+  struct sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_putc(&b, '{');
+  for (size_t i = 0; i < m->n_deps; i++) {
+    struct sl_table_info ti = {0};
+    struct sl_err e;
+    int cur;
+    if (input_table(x->cat, m->deps[i].table, &ti, &cur, &e)) continue;
+    if (b.len > 1) sl_buf_putc(&b, ',');
+    sl_buf_json_str(&b, m->deps[i].table);
+    sl_buf_printf(&b, ":%lld", (long long)ti.current_snapshot);
+    sl_table_info_fini(&ti);
+  }
+  sl_buf_putc(&b, '}');
+  return sl_buf_take(&b);
+}
+
+int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_model_result *res,
+                   struct sl_err *err) {
+  int64_t t0 = sl_time_mono_ns();
+  char *qualified = sl_asprintf("%s.%s", m->ns, m->name);
+  struct sl_buf this_rel, sel;
+  sl_buf_init(&this_rel);
+  sl_buf_init(&sel);
+  struct sl_table_info target = {0};
+  struct sl_ingest_stage stage = {0};
+  struct delta dl = {0};
+  sl_buf_init(&dl.deleted);
+  char *sql = NULL, *inputs = NULL, *summary = NULL, *reader = NULL;
+  json_t *prev = NULL;
+  int have_target = 0, rc = 0;
+  if (!qualified) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  qname(&this_rel, qualified);
+  rc = sl_catalog_table_get(x->cat, m->ns, m->name, &target, err);
+  if (rc == SL_ENOTFOUND) {
+    sl_err_clear(err);
+    rc = 0;
+  } else if (!rc) {
+    have_target = target.current_snapshot != 0;
+  }
+  if (rc) goto out;
+  if ((rc = sl_catalog_ns_create(x->cat, m->ns, err)) == SL_EEXIST) rc = 0;
+  if (rc) goto out;
+  sl_err_clear(err);
+
+  uint64_t h = fnv1a(fnv1a(14695981039346656037ull, m->text), x->ms->macros);
+  h = fnv1a(h, m->mat == SL_MAT_VIEW ? "view" : m->mat == SL_MAT_TABLE ? "table" : "incremental");
+  /* Changed checks mean a new audit: they are part of what a build is. */
+  for (size_t i = 0; i < x->o->checks->n; i++) {
+    const struct sl_check *c = &x->o->checks->v[i];
+    if (strcmp(c->table, m->name) && strcmp(c->table, qualified)) continue;
+    char num[64];
+    snprintf(num, sizeof num, "|%d|%d|%.17g|%.17g|%lld|", (int)c->kind, c->error, c->mostly, c->quantile,
+             (long long)c->max_age_ms);
+    h = fnv1a(fnv1a(fnv1a(fnv1a(fnv1a(h, num), c->name), c->min), c->max), c->sql);
+    h = fnv1a(fnv1a(fnv1a(h, c->pattern), c->to_table), c->to_col);
+    for (size_t k = 0; k < c->n_cols; k++) h = fnv1a(h, c->cols[k]);
+    for (size_t k = 0; k < c->n_values; k++) h = fnv1a(fnv1a(h, "|"), c->values[k]);
+  }
+  char hash[17];
+  snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
+  inputs = inputs_json(x, m);
+  prev = have_target ? snapshot_summary(x->cat, &target) : NULL;
+  const char *prev_hash = json_string_value(json_object_get(prev, "sql-hash"));
+  json_t *prev_inputs = json_object_get(prev, "inputs");
+  int same_sql = prev_hash && !strcmp(prev_hash, hash);
+  json_t *now_inputs = inputs ? json_loads(inputs, 0, NULL) : NULL;
+  int fresh = same_sql && prev_inputs && now_inputs && json_equal(prev_inputs, now_inputs);
+  json_decref(now_inputs);
+  if (fresh && !x->o->full_refresh) {
+    res->status = SL_BUILD_FRESH;
+    res->rows = target.rows;
+    res->snapshot_id = target.current_snapshot;
+    res->how = sl_strdup("up to date: its SQL and inputs are unchanged");
+    goto out;
+  }
+
+  dl.rel = sl_calloc(m->n_deps + 1, sizeof *dl.rel);
+  if (!dl.rel) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  int incremental = m->mat == SL_MAT_INCREMENTAL && have_target && same_sql && prev_inputs && !x->o->full_refresh;
+  if (incremental && (rc = plan_delta(x, m, prev_inputs, this_rel.data, &dl, err))) goto out;
+  if (incremental && dl.full) incremental = 0;
+  for (size_t i = 0; i < m->n_deps; i++) {
+    if (incremental) continue;
+    sl_free(dl.rel[i]);
+    struct sl_buf r;
+    sl_buf_init(&r);
+    qname(&r, m->deps[i].table);
+    dl.rel[i] = sl_buf_take(&r);
+  }
+  struct sl_render rd = {x->ms, m, dl.rel, this_rel.data, x->d};
+  if ((rc = sl_model_render(&rd, &sql, err))) goto out;
+
+  if (m->mat == SL_MAT_VIEW) {
+    /* A view: checked by running the checks on it, published as a snapshot without
+     * files whose summary holds the SQL. */
+    char *from = sl_asprintf("(\n%s\n)", sql);
+    struct sl_schema s = {0};
+    rc = from ? sl_sql_describe(x->d, from, &s, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+    if (rc) {
+      sl_err_prefix(err, "%s: ", m->path);
+      sl_free(from);
+      goto out;
+    }
+    res->checks_from = x->checks->n;
+    rc = run_checks(x, m, qualified, from, x->checks, err);
+    res->checks_to = x->checks->n;
+    if (!rc && sl_check_results_blocking(x->checks, res->checks_from)) {
+      res->status = SL_BUILD_CHECKS_FAILED;
+    } else if (!rc) {
+      struct sl_buf sb;
+      sl_buf_init(&sb);
+      sl_buf_printf(&sb, "{\"model\":");
+      sl_buf_json_str(&sb, m->name);
+      sl_buf_printf(&sb, ",\"materialized\":\"view\",\"sql-hash\":\"%s\",\"inputs\":%s,\"view-sql\":", hash, inputs);
+      sl_buf_json_str(&sb, sql);
+      sl_buf_putc(&sb, '}');
+      struct sl_commit c = {m->ns, m->name, target.current_snapshot, target.current_snapshot ? "replace" : "create",
+                            sb.data, &s, NULL, 0, 1};
+      rc = sl_catalog_commit(x->cat, &c, &res->snapshot_id, err);
+      sl_buf_fini(&sb);
+      res->how = sl_strdup("view");
+    }
+    sl_schema_fini(&s);
+    sl_free(from);
+    goto out;
+  }
+
+  int64_t changed = 0;
+  if (incremental) {
+    /* The new rows of changed keys replace the old ones; deleted keys go. */
+    sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_delta AS SELECT * FROM (\n%s\n)", sql);
+    if ((rc = sl_duck_exec(x->d, sel.data, err))) {
+      sl_err_prefix(err, "%s: ", m->path);
+      goto out;
+    }
+    sl_duck_query_int(x->d, "SELECT count(*) FROM _sl_delta", &changed, err);
+    struct sl_buf k, on;
+    sl_buf_init(&k);
+    sl_buf_init(&on);
+    key_list(&k, m, NULL);
+    for (size_t i = 0; i < m->n_key; i++) {
+      if (i) sl_buf_puts(&on, " AND ");
+      sl_buf_puts(&on, "_sl_t.");
+      sl_buf_sql_ident(&on, m->key[i]);
+      sl_buf_puts(&on, " IS NOT DISTINCT FROM _sl_k.");
+      sl_buf_sql_ident(&on, m->key[i]);
+    }
+    sl_buf_reset(&sel);
+    sl_buf_printf(&sel, "SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN (SELECT %s FROM _sl_delta%s%s) AS _sl_k ON %s"
+                        " UNION ALL BY NAME SELECT * FROM _sl_delta",
+                  this_rel.data, k.data, dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "",
+                  on.data);
+    sl_buf_fini(&k);
+    sl_buf_fini(&on);
+  } else {
+    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)", sql);
+  }
+  if ((rc = sl_ingest_stage_query(x->d, x->o->st, x->o->iopts, m->ns, m->name, sel.data, &stage, err))) {
+    sl_err_prefix(err, "%s: ", m->path);
+    goto out;
+  }
+  res->rows = stage.rows;
+  reader = sl_ingest_stage_reader(&stage);
+  res->checks_from = x->checks->n;
+  rc = reader ? run_checks(x, m, qualified, reader, x->checks, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  res->checks_to = x->checks->n;
+  if (rc) goto out;
+  if (sl_check_results_blocking(x->checks, res->checks_from)) {
+    res->status = SL_BUILD_CHECKS_FAILED;
+    rc = sl_check_quarantine(x->d, x->cat, x->o->st, x->o->iopts, qualified, reader, x->checks, res->checks_from,
+                             x->run_id, x->o->quarantine_limit, &res->quarantined, err);
+    goto out;
+  }
+  if (incremental)
+    res->how = sl_asprintf("incremental: %lld changed rows merged", (long long)changed);
+  else
+    res->how = sl_asprintf("full%s%s", dl.why_full ? ": " : "", dl.why_full ? dl.why_full : "");
+  summary = sl_asprintf("{\"model\":\"%s\",\"materialized\":\"%s\",\"mode\":\"%s\",\"sql-hash\":\"%s\",\"inputs\":%s,"
+                        "\"added-rows\":%lld,\"changed-rows\":%lld,\"run\":\"%s\"}",
+                        m->name, m->mat == SL_MAT_TABLE ? "table" : "incremental",
+                        incremental ? "incremental" : "full", hash, inputs, (long long)stage.rows,
+                        (long long)(incremental ? changed : stage.rows), x->run_id);
+  rc = summary ? sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
+                                        &res->snapshot_id, err)
+               : sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (rc == SL_ECONFLICT) sl_err_prefix(err, "%s: another writer changed %s during the build; build again: ", m->path, qualified);
+out:
+  if (!rc && res->status == SL_BUILD_OK && !res->how) res->how = sl_strdup("");
+  sl_ingest_stage_discard(x->o->st, &stage);
+  sl_ingest_stage_fini(&stage);
+  for (size_t i = 0; dl.rel && i < m->n_deps; i++) sl_free(dl.rel[i]);
+  sl_free(dl.rel);
+  sl_free(dl.why_full);
+  sl_buf_fini(&dl.deleted);
+  json_decref(prev);
+  sl_table_info_fini(&target);
+  sl_buf_fini(&this_rel);
+  sl_buf_fini(&sel);
+  sl_free(sql);
+  sl_free(inputs);
+  sl_free(summary);
+  sl_free(reader);
+  sl_free(qualified);
+  res->seconds = (double)(sl_time_mono_ns() - t0) / 1e9;
+  return rc;
+}

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# test_build.sh: models and checks end to end: the loans and diabetes examples, the
+# helpers against a reference computed another way, DAG order, cycles and bad refs,
+# SQL errors, every check kind passing and failing, write-audit-publish with
+# quarantine, and incremental builds equal to full ones over many random histories.
+source "$(dirname "$0")/../lib.sh"
+S() { "$SLUICE" --project "$P" "$@"; }
+q() { S sql --format csv "$1" | tail -n +2; }
+
+# --- the loans example ---
+P=$T/loans
+cp -r "$SL_SRC/examples/loans" "$P"
+S gen loans --rows 20000 --out "$T/loans.csv" >/dev/null
+S ingest "$T/loans.csv" --into bronze.loan >/dev/null
+expect_ok "loans: build" S build
+expect_eq "loans: silver.loan keeps the valid rows" "$(q 'select count(*) from silver.loan')" \
+  "$(q 'select count(*) from bronze.loan where person_age between 18 and 100 and person_income > 0 and loan_amnt > 0 and loan_int_rate is not null')"
+expect_eq "loans: gold.loan_features has every silver row" "$(q 'select count(*) from gold.loan_features')" "$(q 'select count(*) from silver.loan')"
+# robust_scale(log1p(x)) against (ln(1+x) - median) / IQR computed without the macros.
+d=$(q "with s as (select id, ln(1 + person_income) v from bronze.loan where person_age between 18 and 100 and person_income > 0 and loan_amnt > 0 and loan_int_rate is not null),
+       st as (select median(v) m, quantile_cont(v, 0.75) - quantile_cont(v, 0.25) iqr from s)
+       select max(abs(l.person_income_scaled - (s.v - st.m) / st.iqr)) < 1e-9 from silver.loan l join s using (id), st")
+expect_eq "loans: robust_scale(log1p) equals the reference" "$d" "true"
+expect_eq "loans: one_hot gives exactly one home_* per row" "$(q "select count(*) from silver.loan where home_RENT + home_OWN + home_MORTGAGE + home_OTHER <> 1")" "0"
+expect_eq "loans: the view answers" "$(q 'select sum(loans) from gold.loan_default_rates')" "$(q 'select count(*) from silver.loan')"
+out=$(S build 2>&1)
+expect_contains "loans: a second build changes nothing" "$out" "3 built or fresh"
+expect_eq "loans: ... and makes no snapshot" "$(S snapshots silver.loan --format csv | tail -n +2 | wc -l)" "1"
+expect_contains "lineage: text" "$(S lineage)" "gold.loan_features  (table"
+expect_contains "lineage: json edges" "$(S lineage --format json)" '{"from":"silver.loan","to":"gold.loan_features"}'
+expect_contains "lineage: dot" "$(S lineage --format dot)" '"bronze.loan" -> "silver.loan"'
+
+# --- write-audit-publish: a failing error check keeps the old snapshot ---
+before=$(S snapshots silver.loan --format csv | tail -n +2 | wc -l)
+sed -i 's/between: {min: 18, max: 100}/between: {min: 30, max: 100}/' "$P/models/silver/loan.yml"
+expect_exit "wap: a failing check fails the build" 1 S build
+expect_contains "wap: the summary names the check" "$out" "between(person_age)"
+expect_contains "wap: downstream is skipped" "$out" "upstream model loan did not build"
+expect_eq "wap: silver.loan has no new snapshot" "$(S snapshots silver.loan --format csv | tail -n +2 | wc -l)" "$before"
+expect_eq "wap: quarantine holds the failing rows" "$(q "select count(*) = least(1000, (select count(*) from silver.loan where person_age < 30)) and bool_and(person_age < 30) from quarantine.silver_loan where _check = 'between(person_age)'")" "true"
+expect_eq "wap: results are kept" "$(q "select count(*) from audit.check_results where status = 'fail' and check_name = 'between(person_age)'")" "1"
+sed -i 's/mostly: 0.99/mostly: 0.99/; s/between: {min: 30, max: 100}/between: {min: 30, max: 100, severity: warn}/' "$P/models/silver/loan.yml"
+expect_ok "wap: as a warning it publishes" S build
+expect_eq "wap: ... a new snapshot" "$(S snapshots silver.loan --format csv | tail -n +2 | wc -l)" "$((before + 1))"
+
+# --- the diabetes example: min-max scaling equals (x - min) / (max - min) ---
+P=$T/diabetes
+cp -r "$SL_SRC/examples/diabetes" "$P"
+S gen diabetes --rows 3000 --out "$T/diabetes.csv" >/dev/null
+S ingest "$T/diabetes.csv" --into bronze.diabetes >/dev/null
+expect_ok "diabetes: build" S build
+expect_eq "diabetes: min_max_scale equals the reference" "$(q "select bool_and(Insulin_normed = round((Insulin - (select min(Insulin) from bronze.diabetes)) / ((select max(Insulin) from bronze.diabetes) - (select min(Insulin) from bronze.diabetes)), 3)) and min(Age_normed) = 0 and max(Age_normed) = 1 from silver.diabetes")" "true"
+expect_exit "diabetes: sluice check passes" 0 S check --all
+expect_contains "diabetes: report lists not_null(Glucose)" "$out" "not_null(Glucose)"
+
+# --- DAG order, cycles, bad refs, SQL errors ---
+P=$T/dag
+S() { "$SLUICE" --project "$P" "$@"; }
+"$SLUICE" init "$P" >/dev/null
+printf 'id,v\n1,10\n2,20\n3,30\n' > "$T/a.csv"
+S ingest "$T/a.csv" --into bronze.a >/dev/null
+mkdir -p "$P/models"
+echo "SELECT * FROM {{ source('bronze', 'a') }}" > "$P/models/m1.sql"
+echo "SELECT id, v * 2 AS v FROM {{ ref('m1') }}" > "$P/models/m2.sql"
+echo "SELECT id, v + 1 AS v FROM {{ ref('m1') }}" > "$P/models/m3.sql"
+printf "{{ config(namespace='gold') }}\nSELECT a.id, a.v + b.v AS v\nFROM {{ ref('m2') }} a JOIN {{ ref('m3') }} b USING (id)\n" > "$P/models/m4.sql"
+expect_ok "dag: build" S build --threads 2
+expect_eq "dag: the result" "$(q 'select sum(v) from gold.m4')" "183"
+order=$(S build --format json --full-refresh)
+ids() { S snapshots "$1" --format csv | tail -n 1 | cut -d, -f1; }
+s1=$(ids silver.m1) s2=$(ids silver.m2) s3=$(ids silver.m3) s4=$(ids gold.m4)
+if [ "$s1" -lt "$s2" ] && [ "$s1" -lt "$s3" ] && [ "$s2" -lt "$s4" ] && [ "$s3" -lt "$s4" ]; then ok "dag: snapshots in dependency order"; else fail "dag: order $s1 $s2 $s3 $s4"; fi
+expect_exit "dag: select one model" 0 S build --select m2 --full-refresh
+expect_contains "dag: only m2 ran" "$out" "1 built or fresh"
+expect_exit "dag: +m4 selects its ancestors" 0 S build --select +m4 --format json
+expect_eq "dag: +m4 is four models" "$(echo "$out" | grep -o '"model":' | wc -l)" "4"
+echo "SELECT * FROM {{ ref('m2') }}" > "$P/models/m1.sql"
+expect_exit "dag: a cycle is refused" 2 S build
+expect_contains "dag: the cycle is named with file:line" "$out" "models form a cycle"
+expect_contains "dag: ... with file:line" "$out" "models/m"
+echo "SELECT * FROM {{ source('bronze', 'a') }}" > "$P/models/m1.sql"
+printf "SELECT 1\n-- reads\nFROM {{ ref('nope') }}\n" > "$P/models/bad.sql"
+expect_exit "dag: an unknown ref is refused" 2 S build
+expect_contains "dag: names file:line" "$out" "models/bad.sql:3: ref('nope') names no model"
+printf "SELECT no_such_column FROM {{ ref('m1') }}\n" > "$P/models/bad.sql"
+expect_exit "dag: an SQL error fails the model" 1 S build
+expect_contains "dag: ... naming its file" "$out" "models/bad.sql"
+expect_contains "dag: ... and DuckDB's message" "$out" "no_such_column"
+printf "{%% if x %%}SELECT 1{%% endif %%}\n" > "$P/models/bad.sql"
+expect_exit "dag: jinja statements are refused" 2 S build
+expect_contains "dag: ... clearly" "$out" "statements are not supported"
+printf "{{ config(materialized='tabel') }}\nSELECT 1 AS x\n" > "$P/models/bad.sql"
+expect_exit "dag: a bad config is refused" 2 S build
+expect_contains "dag: ... with file:line" "$out" "models/bad.sql:1: materialized='tabel'"
+rm "$P/models/bad.sql"
+
+# --- every check kind, passing and failing ---
+cat > "$T/c.csv" <<'CSV'
+id,grade,amount,code,ts,parent
+1,A,10.5,AB-1,2026-01-01 00:00:00,1
+2,B,20,AB-2,2026-01-02 00:00:00,2
+3,C,30,AB-3,2026-01-03 00:00:00,3
+4,,40,XX,2026-01-04 00:00:00,9
+4,A,-5,AB-5,2026-01-05 00:00:00,1
+CSV
+S ingest "$T/c.csv" --into bronze.c >/dev/null
+mkdir -p "$P/checks"
+cat > "$P/checks/checks.yml" <<'YAML'
+checks:
+  - table: bronze.c
+    columns:
+      id:
+        - not_null: {name: p_not_null}
+        - unique: {name: f_unique}
+        - relationships: {to: bronze.a, field: id, name: f_rel}
+      grade:
+        - not_null: {name: f_not_null}
+        - not_null: {name: p_mostly, mostly: 0.8}
+        - not_null: {name: f_mostly, mostly: 0.9}
+        - accepted_values: {values: [A, B, C], name: p_accepted}
+        - accepted_values: {values: [A, B], name: f_accepted}
+      amount:
+        - between: {min: 0, max: 100, name: f_between}
+        - between: {min: -10, max: 100, name: p_between}
+        - mean_between: {min: 18, max: 20, name: p_mean}
+        - mean_between: {min: 30, max: 40, name: f_mean}
+        - median_between: {min: 20, max: 20, name: p_median}
+        - median_between: {min: 21, name: f_median}
+        - quantile_between: {quantile: 0.9, min: 30, max: 40, name: p_quantile}
+        - quantile_between: {quantile: 0.1, min: 5, name: f_quantile}
+      grade_x: []
+      code:
+        - regex: {pattern: '^AB-[0-9]$', name: f_regex}
+        - regex: {pattern: '^[A-Z]+(-[0-9])?$', name: p_regex}
+        - not_null_proportion: {min: 1, name: p_proportion}
+      ts:
+        - freshness: {max_age: 36500d, name: p_fresh}
+        - freshness: {max_age: 1h, name: f_fresh}
+    checks:
+      - row_count: {min: 5, max: 5, name: p_rows}
+      - row_count: {min: 6, name: f_rows}
+      - unique: {columns: [id, grade], name: p_unique_set}
+      - schema: {name: p_schema, columns: {id: BIGINT, grade: VARCHAR}}
+      - schema: {name: f_schema, columns: {id: VARCHAR, nope: INTEGER}}
+      - sql: {sql: "SELECT * FROM {{ this }} WHERE amount > 1000", name: p_sql}
+      - sql: {sql: "SELECT * FROM {{ this }} WHERE amount < 0", name: f_sql, severity: warn}
+  - table: bronze.a
+    columns:
+      id: [{relationships: {to: bronze.c, field: id, name: p_rel}}]
+YAML
+sed -i '/grade_x: \[\]/d' "$P/checks/checks.yml"
+out=$(S check --all --format json)
+rc=$?
+expect_eq "checks: an error-level failure exits 1" "$rc" "1"
+bad=$(echo "$out" | python3 -c '
+import json,sys
+rows=json.load(sys.stdin)
+bad=[r["check"]+"="+r["status"] for r in rows if (r["check"][0]=="p") != (r["status"]=="pass")]
+print(len(rows), " ".join(bad))')
+expect_eq "checks: every p_ passes and every f_ fails" "$bad" "29 "
+expect_contains "checks: a warn check warns" "$out" '"check":"f_sql","severity":"warn","status":"warn"'
+expect_contains "checks: failing count and sample" "$out" '"check":"f_unique","severity":"error","status":"fail","failing":2'
+expect_contains "checks: mostly reports the share" "$out" "80% pass, mostly 90%"
+expect_contains "checks: schema names the difference" "$out" "column nope is missing"
+printf 'checks:\n  - table: bronze.c\n    columns:\n      id: [not_nul]\n' > "$P/checks/checks.yml"
+expect_exit "checks: an unknown kind is a config error" 2 S check --all
+expect_contains "checks: ... naming file:line:column" "$out" "checks.yml:4:12"
+rm "$P/checks/checks.yml"
+
+finish
