@@ -94,6 +94,24 @@ static int key_list(struct sl_buf *b, const struct sl_model *m, const char *qual
   return 0;
 }
 
+/* 1 if the input table has every column of the model's unique key. */
+static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) {
+  struct sl_buf r;
+  sl_buf_init(&r);
+  qname(&r, qt);
+  struct sl_schema s = {0};
+  struct sl_err e;
+  int all = r.data && !sl_sql_describe(x->d, r.data, &s, &e);
+  for (size_t k = 0; all && k < m->n_key; k++) {
+    int found = 0;
+    for (size_t c = 0; c < s.n_cols && !found; c++) found = !strcmp(s.cols[c].name, m->key[k]);
+    all = found;
+  }
+  sl_schema_fini(&s);
+  sl_buf_fini(&r);
+  return all;
+}
+
 static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const char *this_rel,
                       struct delta *dl, struct sl_err *err) {
   for (size_t i = 0; i < m->n_deps; i++) {
@@ -154,6 +172,29 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       sl_buf_sql_ident(&w, m->event_time);
       sl_buf_printf(&w, ") FROM %s) - to_milliseconds(%lld)))", this_rel, (long long)m->lookback_ms);
       sl_buf_fini(&r);
+      r = w;
+    }
+    if (!dl->full && !is_cur && r.data && has_key(x, m, qt)) {
+      /* An input holding the model's key: every row of each changed key, so a model
+       * that aggregates per key sees whole groups, not just the new rows. */
+      struct sl_buf w, k, on;
+      sl_buf_init(&w);
+      sl_buf_init(&k);
+      sl_buf_init(&on);
+      key_list(&k, m, NULL);
+      for (size_t q = 0; q < m->n_key; q++) {
+        if (q) sl_buf_puts(&on, " AND ");
+        sl_buf_puts(&on, "_sl_i.");
+        sl_buf_sql_ident(&on, m->key[q]);
+        sl_buf_puts(&on, " IS NOT DISTINCT FROM _sl_c.");
+        sl_buf_sql_ident(&on, m->key[q]);
+      }
+      sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
+      qname(&w, qt);
+      sl_buf_printf(&w, " AS _sl_i SEMI JOIN (SELECT DISTINCT %s FROM %s) AS _sl_c ON %s)", k.data, r.data, on.data);
+      sl_buf_fini(&r);
+      sl_buf_fini(&k);
+      sl_buf_fini(&on);
       r = w;
     }
     sl_table_info_fini(&ti);
