@@ -22,6 +22,13 @@ static int is_model_table(const struct sl_models *ms, const char *t) {
   return 0;
 }
 
+/* 1 if dep k of m reads the same table as an earlier dep. */
+static int dup_dep(const struct sl_model *m, size_t k) {
+  for (size_t j = 0; j < k; j++)
+    if (!strcmp(m->deps[j].table, m->deps[k].table)) return 1;
+  return 0;
+}
+
 static size_t checks_on(const struct sl_checks *cs, const char *t) {
   size_t n = 0;
   for (size_t i = 0; i < cs->n; i++) n += !strcmp(cs->v[i].table, t);
@@ -95,6 +102,7 @@ int sl_cmd_lineage(int argc, char **argv) {
     first = 1;
     for (size_t i = 0; i < ms.n; i++)
       for (size_t k = 0; k < ms.v[i].n_deps; k++) {
+        if (dup_dep(&ms.v[i], k)) continue;
         sl_buf_printf(&b, "%s{\"from\":", first ? "" : ",");
         sl_buf_json_str(&b, ms.v[i].deps[k].table);
         sl_buf_printf(&b, ",\"to\":\"%s.%s\"}", ms.v[i].ns, ms.v[i].name);
@@ -110,6 +118,7 @@ int sl_cmd_lineage(int argc, char **argv) {
       sl_buf_printf(&b, "  \"%s\" [label=\"%s\\n%s%s%zu checks\"];\n", t ? t : "", t ? t : "",
                     m->mat == SL_MAT_VIEW ? "view" : m->mat == SL_MAT_TABLE ? "table" : "incremental", ", ", nc);
       for (size_t k = 0; k < m->n_deps; k++) {
+        if (dup_dep(m, k)) continue;
         if (!is_model_table(&ms, m->deps[k].table))
           sl_buf_printf(&b, "  \"%s\" [shape=cylinder];\n", m->deps[k].table);
         sl_buf_printf(&b, "  \"%s\" -> \"%s\";\n", m->deps[k].table, t ? t : "");
@@ -125,7 +134,8 @@ int sl_cmd_lineage(int argc, char **argv) {
                     m->mat == SL_MAT_VIEW ? "view" : m->mat == SL_MAT_TABLE ? "table" : "incremental", m->path,
                     t ? checks_on(&cs, t) : 0);
       for (size_t k = 0; k < m->n_deps; k++)
-        sl_buf_printf(&b, "  <- %s%s\n", m->deps[k].table, is_model_table(&ms, m->deps[k].table) ? "" : " (source)");
+        if (!dup_dep(m, k))
+          sl_buf_printf(&b, "  <- %s%s\n", m->deps[k].table, is_model_table(&ms, m->deps[k].table) ? "" : " (source)");
       sl_free(t);
     }
   }

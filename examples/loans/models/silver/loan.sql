@@ -3,7 +3,7 @@
 -- heavy-tailed money columns are log1p-transformed and then robust-scaled
 -- ((x - median) / IQR), rates are robust-scaled, and the categoricals one-hot encoded.
 SELECT
-  id,
+  CAST(id AS BIGINT) AS id,
   CAST(person_age AS INTEGER) AS person_age,
   lower(person_gender) AS person_gender,
   person_education,

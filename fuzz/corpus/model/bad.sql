@@ -1,0 +1,3 @@
+{{ ref( }}
+{% if %}
+{{ 'unterminated }}
