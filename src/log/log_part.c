@@ -358,12 +358,13 @@ static int do_sync(struct sl_log_part *p, int fd) {
 }
 
 /* Closes the active segment (durable) and starts a new one at base. */
-static int roll(struct sl_log_part *p, int64_t base, int64_t w_pos, struct sl_err *err) {
+static int roll(struct sl_log_part *p, int64_t base, int64_t w_pos, int64_t max_ts, struct sl_err *err) {
   struct sl_log_seg *s = &p->segs[p->n_segs - 1];
   if (do_sync(p, p->fd) || (p->log->cfg.durability != SL_LOG_FSYNC_NONE && fsync(p->idx_fd)))
     return sl_err_set(err, SL_EIO, "fsync %s segment %lld: %s", p->dir, (long long)s->base, strerror(errno));
   s->size = w_pos;
   s->end = base;
+  s->max_ts = s->idx_max_ts = max_ts;
   close(p->fd);
   close(p->idx_fd);
   p->fd = p->idx_fd = -1;
@@ -407,7 +408,7 @@ static int write_batch(struct sl_log_part *p, struct sl_buf *b, struct sl_err *e
       j += fl;
     }
     if (j == i) {
-      int rc = roll(p, w_end, w_pos, err);
+      int rc = roll(p, w_end, w_pos, max_ts, err);
       if (rc) return rc;
       s = &p->segs[p->n_segs - 1];
       w_pos = 0;
