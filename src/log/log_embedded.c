@@ -683,6 +683,15 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
 
 static int emb_consumer_poll(struct sl_log_consumer *c, int timeout_ms, struct sl_log_record *rec,
                              struct sl_err *err) {
+  /* Fast path: the partition being read still has records in its buffer. */
+  {
+    struct ctopic *ct = &c->topics[c->rr_t];
+    struct cpart *cp = &ct->parts[c->rr_p];
+    if (cp->owned && cp->at < cp->len) {
+      int rc = read_one(c, ct, c->rr_p, rec, err);
+      if (rc) return rc;
+    }
+  }
   int64_t deadline = sl_time_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000LL;
   for (;;) {
     pthread_mutex_lock(&c->e->mu);

@@ -506,7 +506,14 @@ int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err) {
     sl_buf_init(&p->pending);
     p->writing = 1;
     rc = write_batch(p, &b, err);
-    sl_buf_fini(&b);
+    /* Keep the larger buffer for the next batch (no regrowth, no fresh pages). */
+    if (!p->pending.len && b.cap > p->pending.cap && b.cap <= (64u << 20)) {
+      sl_buf_fini(&p->pending);
+      p->pending = b;
+      sl_buf_reset(&p->pending);
+    } else {
+      sl_buf_fini(&b);
+    }
     if (rc) undo(p);
     p->writing = 0;
     pthread_cond_broadcast(&p->cv);
