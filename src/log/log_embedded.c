@@ -40,13 +40,15 @@ struct emb {
   struct topic *topics, *dead;
 };
 
-/* Per thread: the fail generation of each partition it queued into, per log. */
+/* Per thread: the fail generation of each partition it queued into, per log; past
+ * TL_MAX partitions, one entry with p NULL compares the process-wide failure count. */
 struct tl_mark {
   const struct emb *e;
   struct sl_log_part *p;
   uint64_t gen;
 };
-static _Thread_local struct tl_mark tl_marks[64];
+#define TL_MAX 256
+static _Thread_local struct tl_mark tl_marks[TL_MAX];
 static _Thread_local size_t tl_n;
 
 static int topic_conf_read(const char *path, struct sl_log_topic_conf *c, struct sl_err *err) {
@@ -303,8 +305,9 @@ static int emb_topic_describe(struct sl_log *log, const char *name, struct sl_lo
 
 static void mark(const struct emb *e, struct sl_log_part *p) {
   for (size_t i = 0; i < tl_n; i++)
-    if (tl_marks[i].p == p && tl_marks[i].e == e) return;
-  if (tl_n < sizeof tl_marks / sizeof tl_marks[0]) tl_marks[tl_n++] = (struct tl_mark){e, p, p->fail_gen};
+    if ((tl_marks[i].p == p || !tl_marks[i].p) && tl_marks[i].e == e) return;
+  if (tl_n + 1 < TL_MAX) tl_marks[tl_n++] = (struct tl_mark){e, p, p->fail_gen};
+  else if (tl_n + 1 == TL_MAX) tl_marks[tl_n++] = (struct tl_mark){e, NULL, __atomic_load_n(&sl_log_fail_total, __ATOMIC_SEQ_CST)};
 }
 
 static int emb_produce(struct sl_log *log, const char *topic, const struct sl_log_msg *msgs, size_t n,
@@ -367,13 +370,18 @@ static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
       continue;
     }
     struct sl_log_part *p = tl_marks[i].p;
-    pthread_mutex_lock(&p->mu);
-    uint64_t gen = p->fail_gen;
-    pthread_mutex_unlock(&p->mu);
+    uint64_t gen;
+    if (p) {
+      pthread_mutex_lock(&p->mu);
+      gen = p->fail_gen;
+      pthread_mutex_unlock(&p->mu);
+    } else {
+      gen = __atomic_load_n(&sl_log_fail_total, __ATOMIC_SEQ_CST);
+    }
     if (gen != tl_marks[i].gen && !rc)
       rc = sl_err_set(err, SL_EIO, "topic %s partition %d: a write failed and records this producer queued were "
                                    "dropped; nothing since the last successful flush is acknowledged",
-                      p->topic, p->id);
+                      p ? p->topic : "(many)", p ? p->id : -1);
     tl_marks[i] = tl_marks[--tl_n];
   }
   if (moved) {

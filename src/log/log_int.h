@@ -103,6 +103,10 @@ struct sl_log_part {
   int64_t retention_ms, retention_bytes;
 };
 
+/* Failed batches in this process, for producers that touched too many partitions to
+ * track each one. */
+extern uint64_t sl_log_fail_total;
+
 int sl_log_part_init(struct sl_log_part *p, struct sl_log *log, const char *root, const char *topic, int32_t id,
                      int64_t retention_ms, int64_t retention_bytes);
 void sl_log_part_fini(struct sl_log_part *p);
