@@ -534,9 +534,33 @@ static void test_disk_full(void) {
   sl_free(dir);
 }
 
+/* Every durability setting acknowledges what it wrote and reads it back after a reopen. */
+static void test_durability_modes(void) {
+  for (int d = SL_LOG_FSYNC_BATCH; d <= SL_LOG_FSYNC_NONE; d++) {
+    char name[32];
+    snprintf(name, sizeof name, "dur%d", d);
+    char *dir = fresh(name);
+    struct sl_log_cfg c = cfg_for(8192);
+    c.durability = d;
+    c.fsync_interval_ms = 20;
+    struct sl_log *log = open_log(dir, &c);
+    struct sl_err err = {0};
+    struct sl_log_topic_conf tc = {.partitions = 2};
+    CHECK_EQ_INT(sl_log_topic_create(log, "d", &tc, &err), 0);
+    for (int b = 0; b < 10; b++) CHECK_EQ_INT(produce_n(log, "d", b * 50, 50, b % 2, 0), 0);
+    CHECK_EQ_INT(read_all(log, "d", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 500);
+    sl_log_close(log);
+    log = open_log(dir, &c);
+    CHECK_EQ_INT(read_all(log, "d", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 500);
+    sl_log_close(log);
+    sl_free(dir);
+  }
+}
+
 int main(void) {
   TEST_RUN(test_append_read_seek);
   TEST_RUN(test_retention);
+  TEST_RUN(test_durability_modes);
   TEST_RUN(test_groups);
   TEST_RUN(test_concurrent);
   TEST_RUN(test_cut_every_byte);
