@@ -428,6 +428,7 @@ struct cpart {
 struct ctopic {
   struct topic *t;
   struct cpart *parts;
+  int member_fd, slot; /* the group member slot held (-1: none) */
 };
 
 struct sl_log_consumer {
@@ -484,12 +485,28 @@ static int cpart_place(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, 
   return 0;
 }
 
-/* Takes the partitions of the group no live member holds. */
+/* Takes partitions of the group no live member holds, up to this member's share,
+ * and hands over what is above the share (from the highest partition down). */
 static int claim(struct sl_log_consumer *c, struct sl_err *err) {
   c->last_claim_ns = sl_time_mono_ns();
   for (size_t k = 0; k < c->n_topics; k++) {
     struct ctopic *ct = &c->topics[k];
-    for (int32_t i = 0; i < ct->t->conf.partitions; i++) {
+    int32_t np = ct->t->conf.partitions, quota = np, owned = 0;
+    if (c->group && ct->member_fd >= 0) {
+      int members = sl_log_group_members(ct->t->dir, c->group, ct->slot);
+      quota = (np + members - 1) / members;
+    }
+    for (int32_t i = 0; i < np; i++) owned += ct->parts[i].owned;
+    for (int32_t i = np - 1; c->group && owned > quota && i >= 0; i--) {
+      struct cpart *cp = &ct->parts[i];
+      if (!cp->owned) continue;
+      close(cp->lock_fd);
+      cp->lock_fd = -1;
+      cp->owned = cp->placed = 0;
+      cpart_drop_buf(cp);
+      owned--;
+    }
+    for (int32_t i = 0; i < np && owned < quota; i++) {
       struct cpart *cp = &ct->parts[i];
       if (cp->owned) continue;
       if (c->group) {
@@ -497,6 +514,7 @@ static int claim(struct sl_log_consumer *c, struct sl_err *err) {
         if (cp->lock_fd < 0) continue;
       }
       cp->owned = 1;
+      owned++;
       if (!cp->placed) {
         int rc = cpart_place(c, ct, i, err);
         if (rc) return rc;
@@ -515,6 +533,7 @@ static void emb_consumer_close(struct sl_log_consumer *c) {
       if (ct->parts[i].lock_fd >= 0) close(ct->parts[i].lock_fd);
     }
     sl_free(ct->parts);
+    if (ct->member_fd >= 0) close(ct->member_fd);
   }
   sl_free(c->topics);
   sl_free(c->group);
@@ -542,7 +561,9 @@ static int emb_consumer_open(struct sl_log *log, const struct sl_log_consumer_co
       break;
     }
     c->topics[k].t = t;
+    c->topics[k].member_fd = -1;
     c->n_topics++;
+    if (c->group) c->topics[k].member_fd = sl_log_group_join(t->dir, c->group, &c->topics[k].slot);
     c->topics[k].parts = sl_calloc((size_t)t->conf.partitions, sizeof(struct cpart));
     if (!c->topics[k].parts) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     for (int32_t i = 0; !rc && i < t->conf.partitions; i++) c->topics[k].parts[i].fd = c->topics[k].parts[i].lock_fd = -1;

@@ -136,5 +136,9 @@ int sl_log_group_list(const char *topic_dir, char ***names, size_t *n, struct sl
 /* Tries to take a partition for a group member: an fd holding the lock, or -1. */
 int sl_log_group_claim(const char *topic_dir, const char *group, int32_t part);
 int sl_log_group_name_check(const char *group, struct sl_err *err);
+/* Joins a group as a member: an fd holding a member slot (its number in *slot), or -1. */
+int sl_log_group_join(const char *topic_dir, const char *group, int *slot);
+/* Live members of a group (slots held), counting ours. */
+int sl_log_group_members(const char *topic_dir, const char *group, int slot);
 
 #endif
