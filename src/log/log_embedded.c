@@ -442,6 +442,7 @@ struct sl_log_consumer {
   size_t rr_t;
   int32_t rr_p;
   int64_t last_claim_ns;
+  int commits; /* it has committed: partitions handed over carry their position */
   struct sl_log_header *hdrs;
   size_t hdr_cap;
 };
@@ -500,6 +501,14 @@ static int claim(struct sl_log_consumer *c, struct sl_err *err) {
     for (int32_t i = np - 1; c->group && owned > quota && i >= 0; i--) {
       struct cpart *cp = &ct->parts[i];
       if (!cp->owned) continue;
+      if (c->commits && cp->placed) { /* the next owner goes on from here */
+        int64_t *v = sl_calloc((size_t)np, sizeof *v);
+        if (!v) return sl_err_set(err, SL_ENOMEM, "out of memory");
+        for (int32_t j = 0; j < np; j++) v[j] = j == i ? cp->polled : -1;
+        int rc = sl_log_group_store(ct->t->dir, ct->t->name, c->group, np, v, err);
+        sl_free(v);
+        if (rc) return rc;
+      }
       close(cp->lock_fd);
       cp->lock_fd = -1;
       cp->owned = cp->placed = 0;
@@ -785,6 +794,7 @@ static int emb_consumer_seek(struct sl_log_consumer *c, const char *topic, int32
 
 static int emb_consumer_commit(struct sl_log_consumer *c, struct sl_err *err) {
   if (!c->group) return sl_err_set(err, SL_EINVAL, "commit needs a consumer group (--group)");
+  c->commits = 1;
   for (size_t k = 0; k < c->n_topics; k++) {
     struct ctopic *ct = &c->topics[k];
     int32_t np = ct->t->conf.partitions;
