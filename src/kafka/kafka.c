@@ -9,7 +9,8 @@
  * waits until every queued record has its delivery report (rd_kafka_flush returns
  * only after the reports were served) and fails if any record failed since this
  * thread's previous flush ended: each delivery failure bumps n_failed, and a thread
- * whose flush sees n_failed above what it saw last time fails, naming the topic,
+ * whose flush sees n_failed above what it saw at its previous flush (or at its first
+ * produce) fails, naming the topic,
  * partition and broker error of the first failure. That may fail a flush for another
  * thread's record (harmless: the caller retries), never succeed one past a failure.
  *
@@ -62,7 +63,7 @@ static void kafka_free(struct sl_kafka *kf) {
   sl_free(kf->groups);
   sl_free(kf->url);
   sl_free(kf->bootstrap);
-  pthread_key_delete(kf->seen_key);
+  sl_free(kf->seen);
   pthread_mutex_destroy(&kf->mu);
   pthread_cond_destroy(&kf->cv);
   sl_kafka_client_fini(&kf->pc);
@@ -75,7 +76,7 @@ static int kafka_open(struct sl_log *log, const char *url, const struct sl_log_c
   if (rc) return rc;
   struct sl_kafka *kf = sl_calloc(1, sizeof *kf);
   char *u = sl_strdup(url);
-  if (!kf || !u || pthread_key_create(&kf->seen_key, sl_free)) {
+  if (!kf || !u) {
     sl_free(kf);
     sl_free(u);
     sl_free(bootstrap);
@@ -135,11 +136,27 @@ static int fatal_check(struct sl_kafka *kf, struct sl_err *err) {
                     kf->url, why);
 }
 
+/* This thread's count of failures already reported to it, under kf->mu; a thread met
+ * for the first time (its first produce) starts at the current count, as failures
+ * before that cannot be its records'. NULL when out of memory. */
+static int64_t *seen_slot(struct sl_kafka *kf) {
+  pthread_t self = pthread_self();
+  for (size_t t = 0; t < kf->n_seen; t++)
+    if (pthread_equal(kf->seen[t].thread, self)) return &kf->seen[t].n_failed;
+  if (sl_array_grow(&kf->seen, &kf->cap_seen, kf->n_seen + 1, sizeof *kf->seen)) return NULL;
+  kf->seen[kf->n_seen] = (struct sl_kafka_seen){self, kf->n_failed};
+  return &kf->seen[kf->n_seen++].n_failed;
+}
+
 static int kafka_produce(struct sl_log *log, const char *topic, const struct sl_log_msg *msgs, size_t n,
                          int64_t *offsets, struct sl_err *err) {
   struct sl_kafka *kf = sl_kafka_of(log);
   int rc = fatal_check(kf, err);
   if (rc) return rc;
+  pthread_mutex_lock(&kf->mu);
+  int64_t *seen = seen_slot(kf);
+  pthread_mutex_unlock(&kf->mu);
+  if (!seen) return sl_err_set(err, SL_ENOMEM, "produce: out of memory");
   int32_t n_parts;
   rc = sl_kafka_topic_parts(kf, "produce", topic, &n_parts, err);
   if (rc) return rc;
@@ -186,15 +203,12 @@ static int kafka_produce(struct sl_log *log, const char *topic, const struct sl_
 static int kafka_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
   struct sl_kafka *kf = sl_kafka_of(log);
   rd_kafka_resp_err_t e = rd_kafka_flush(kf->rk, timeout_ms < 0 ? -1 : timeout_ms);
-  int64_t *seen = pthread_getspecific(kf->seen_key);
-  if (!seen) {
-    seen = sl_calloc(1, sizeof *seen);
-    if (!seen || pthread_setspecific(kf->seen_key, seen)) {
-      sl_free(seen);
-      return sl_err_set(err, SL_ENOMEM, "flush: out of memory");
-    }
-  }
   pthread_mutex_lock(&kf->mu);
+  int64_t *seen = seen_slot(kf);
+  if (!seen) {
+    pthread_mutex_unlock(&kf->mu);
+    return sl_err_set(err, SL_ENOMEM, "flush: out of memory");
+  }
   int failed = kf->n_failed > *seen;
   int code = kf->last_error_code;
   char msg[sizeof kf->last_error];

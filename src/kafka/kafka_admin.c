@@ -8,17 +8,19 @@
  * with. Each group's offsets come from ListConsumerGroupOffsets (OffsetFetch).
  *
  * A cluster without a controller (the mock cluster) cannot create, delete or describe
- * configs; the first such timeout is remembered (struct sl_kafka.no_controller) so later
- * calls say so at once. */
+ * configs; such a timeout is remembered for a minute (no_controller_until) so the calls
+ * after it say so at once instead of waiting again. */
 #include "kafka/kafka_int.h"
 
 #include "core/mem.h"
+#include "core/time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SL_KAFKA_CONFIGS_MS 2000 /* DescribeConfigs is a nicety of describe: do not wait long */
+#define SL_KAFKA_NO_CONTROLLER_MS 60000 /* how long a controller timeout is believed */
 
 static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int timeout_ms) {
   char es[256];
@@ -43,7 +45,9 @@ static int admin_event_err(struct sl_kafka *kf, rd_kafka_event_t *ev, const char
   if (!e) return 0;
   const char *s = rd_kafka_event_error_string(ev);
   if (e == RD_KAFKA_RESP_ERR__TIMED_OUT && s && strstr(s, "controller")) {
-    kf->no_controller = 1;
+    pthread_mutex_lock(&kf->mu);
+    kf->no_controller_until = sl_time_mono_ns() / 1000000 + SL_KAFKA_NO_CONTROLLER_MS;
+    pthread_mutex_unlock(&kf->mu);
     return sl_err_set(err, SL_EIO,
                       "%s topic %s on %s: no controller broker answered (%s); check the brokers, or use the "
                       "cluster's own tools (librdkafka's mock cluster has no controller: create its topics "
@@ -53,17 +57,26 @@ static int admin_event_err(struct sl_kafka *kf, rd_kafka_event_t *ev, const char
   return sl_kafka_err_set(kf, err, e, what, topic, -1, s);
 }
 
+/* Whether a controller wait timed out within the last SL_KAFKA_NO_CONTROLLER_MS. */
+static int no_controller(struct sl_kafka *kf) {
+  pthread_mutex_lock(&kf->mu);
+  int64_t until = kf->no_controller_until;
+  pthread_mutex_unlock(&kf->mu);
+  return until && sl_time_mono_ns() / 1000000 < until;
+}
+
 static int refuse_no_controller(struct sl_kafka *kf, const char *what, const char *topic, struct sl_err *err) {
   return sl_err_set(err, SL_EIO,
-                    "%s topic %s on %s: the cluster has no controller that answers admin requests (an earlier "
-                    "request timed out waiting for it); check the brokers, or use the cluster's own tools",
+                    "%s topic %s on %s: the cluster has no controller that answers admin requests (a request "
+                    "timed out waiting for it in the last minute); check the brokers, or use the cluster's own "
+                    "tools",
                     what, topic, kf->url);
 }
 
 int sl_kafka_topic_create(struct sl_log *log, const char *topic, const struct sl_log_topic_conf *conf,
                           struct sl_err *err) {
   struct sl_kafka *kf = sl_kafka_of(log);
-  if (kf->no_controller) return refuse_no_controller(kf, "create", topic, err);
+  if (no_controller(kf)) return refuse_no_controller(kf, "create", topic, err);
   int32_t parts = conf && conf->partitions > 0 ? conf->partitions : (int32_t)log->cfg.default_partitions;
   int64_t rms = conf && conf->retention_ms ? conf->retention_ms : log->cfg.retention_ms;
   int64_t rbytes = conf && conf->retention_bytes ? conf->retention_bytes : log->cfg.retention_bytes;
@@ -102,7 +115,7 @@ int sl_kafka_topic_delete(struct sl_log *log, const char *topic, struct sl_err *
   int rc = sl_kafka_topic_parts(kf, "delete", topic, &parts, err); /* a clear "does not exist" first */
   sl_kafka_topic_forget(kf, topic);
   if (rc) return rc;
-  if (kf->no_controller) return refuse_no_controller(kf, "delete", topic, err);
+  if (no_controller(kf)) return refuse_no_controller(kf, "delete", topic, err);
   rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(topic);
   rd_kafka_queue_t *q = rd_kafka_queue_new(kf->rk);
   rd_kafka_AdminOptions_t *o = admin_options(kf->rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, SL_KAFKA_REQUEST_MS);
@@ -156,7 +169,7 @@ int sl_kafka_topic_list(struct sl_log *log, char ***names, size_t *n, struct sl_
 /* retention.ms and retention.bytes of the topic; left as they are when the cluster
  * does not answer DescribeConfigs (they stay 0: "not known"). */
 static void describe_configs(struct sl_kafka *kf, const char *topic, struct sl_log_topic_conf *conf) {
-  if (kf->no_controller) return;
+  if (no_controller(kf)) return;
   rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
   rd_kafka_queue_t *q = rd_kafka_queue_new(kf->rk);
   rd_kafka_AdminOptions_t *o = admin_options(kf->rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, SL_KAFKA_CONFIGS_MS);

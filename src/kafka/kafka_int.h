@@ -49,8 +49,9 @@ struct sl_kafka {
   int64_t n_failed;            /* deliveries that failed, ever (monotonic) */
   char last_error[SL_ERR_MSG_MAX]; /* the first failure since the previous flush ended */
   int last_error_code;         /* SL_E* of last_error */
-  pthread_key_t seen_key;      /* per thread: n_failed when its last flush ended */
-  int no_controller;           /* an admin request timed out waiting for the controller */
+  struct sl_kafka_seen { pthread_t thread; int64_t n_failed; } *seen; /* per flushing thread: */
+  size_t n_seen, cap_seen;     /* n_failed when its last flush ended */
+  int64_t no_controller_until; /* mono ms: an admin request timed out waiting for the controller */
 
   struct sl_kafka_topic *topics; /* partition counts, under mu */
   size_t n_topics, cap_topics;

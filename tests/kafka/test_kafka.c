@@ -10,6 +10,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ static void setup(void) {
     const char *name;
     int parts;
   } topics[] = {{"t-basic", 1}, {"t-keys", 6},  {"t-group", 3}, {"t-hdr", 1},      {"t-time", 2},
-                {"t-err", 1},   {"t-kcat", 3}, {"t-kcat-in", 1}, {"t-kcat-keys", 4}, {"t-seek", 2}};
+                {"t-err", 1},   {"t-kcat", 3}, {"t-kcat-in", 1}, {"t-kcat-keys", 4}, {"t-seek", 2}, {"t-threads", 3}};
   for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++)
     rd_kafka_mock_topic_create(g_mc, topics[i].name, topics[i].parts, 3);
   struct sl_err err = {0};
@@ -524,6 +525,7 @@ static void test_broker_error_fails_flush(void) {
   CHECK_EQ_INT(sl_log_produce(log, "t-err", msgs, 5, offs, &err), 0);
   int rc = sl_log_flush(log, 30000, &err);
   CHECK(rc < 0);
+  fprintf(stderr, "  flush: %s\n", err.msg);
   CHECK_CONTAINS(err.msg, "topic t-err partition 0");
   CHECK_CONTAINS(err.msg, rd_kafka_err2str(RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED));
   CHECK_CONTAINS(err.msg, "not all durable");
@@ -549,15 +551,91 @@ static void test_broker_error_fails_flush(void) {
  * message must say what happened and what to do. */
 static void test_create_without_controller(void) {
   struct sl_err err = {0};
+  struct sl_log *log = open_log(g_url, NULL, 0, &err); /* a handle that has not met the timeout yet */
+  CHECK(log != NULL);
+  if (!log) return;
   struct sl_log_topic_conf tc = {.partitions = 2, .retention_ms = 60000};
-  int rc = sl_log_topic_create(g_log, "t-new", &tc, &err);
+  int rc = sl_log_topic_create(log, "t-new", &tc, &err);
   CHECK(rc < 0);
+  fprintf(stderr, "  create: %s\n", err.msg);
   CHECK_CONTAINS(err.msg, "create topic t-new on kafka://");
-  CHECK_CONTAINS(err.msg, "controller");
-  rc = sl_log_topic_create(g_log, "t-new2", &tc, &err);
+  CHECK_CONTAINS(err.msg, "no controller broker answered");
+  rc = sl_log_topic_create(log, "t-new2", &tc, &err);
   CHECK(rc < 0);
-  CHECK_CONTAINS(err.msg, "no controller");
-  CHECK_EQ_INT(sl_log_topic_create(g_log, "bad/name", &tc, &err), SL_EINVAL);
+  fprintf(stderr, "  again: %s\n", err.msg);
+  CHECK_CONTAINS(err.msg, "has no controller");
+  CHECK_EQ_INT(sl_log_topic_delete(log, "t-basic", &err), SL_EIO);
+  CHECK_CONTAINS(err.msg, "delete topic t-basic");
+  CHECK_EQ_INT(sl_log_topic_create(log, "bad/name", &tc, &err), SL_EINVAL);
+  /* describe still works: retention is simply not known */
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(log, "t-basic", &info, &err), 0);
+  CHECK_EQ_INT(info.conf.retention_ms, 0);
+  sl_log_topic_info_fini(&info);
+  sl_log_close(log);
+}
+
+/* Many producer threads on one handle: every flush succeeds, every offset is filled and
+ * distinct, and the topic holds exactly what was acknowledged. */
+struct prod_arg {
+  int id;
+  int64_t offs[400];
+  int32_t parts[400];
+  int rc;
+};
+
+static void *producer_thread(void *arg) {
+  struct prod_arg *a = arg;
+  struct sl_err err = {0};
+  for (int b = 0; b < 4 && !a->rc; b++) {
+    struct sl_log_msg msgs[100];
+    char keys[100][24];
+    for (int i = 0; i < 100; i++) {
+      snprintf(keys[i], sizeof keys[i], "t%d-r%d", a->id, b * 100 + i);
+      msgs[i] = (struct sl_log_msg){.partition = -1, .key = keys[i], .key_len = strlen(keys[i]), .value = keys[i],
+                                    .value_len = strlen(keys[i])};
+      a->parts[b * 100 + i] = sl_log_partition_for_key(keys[i], strlen(keys[i]), 3);
+    }
+    a->rc = sl_log_produce(g_log, "t-threads", msgs, 100, a->offs + b * 100, &err);
+    if (!a->rc) a->rc = sl_log_flush(g_log, 30000, &err);
+    if (a->rc) fprintf(stderr, "  thread %d: %s\n", a->id, err.msg);
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  struct sl_err err = {0};
+  static struct prod_arg args[4];
+  pthread_t th[4];
+  for (int i = 0; i < 4; i++) {
+    args[i].id = i;
+    pthread_create(&th[i], NULL, producer_thread, &args[i]);
+  }
+  for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+  static unsigned char used[3][1600];
+  int dup = 0, unfilled = 0;
+  for (int i = 0; i < 4; i++) {
+    CHECK_EQ_INT(args[i].rc, 0);
+    for (int r = 0; r < 400; r++) {
+      int64_t o = args[i].offs[r];
+      if (o < 0 || o >= 1600) {
+        unfilled++;
+        continue;
+      }
+      dup += used[args[i].parts[r]][o]++;
+    }
+  }
+  CHECK_EQ_INT(unfilled, 0);
+  CHECK_EQ_INT(dup, 0);
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(g_log, "t-threads", &info, &err), 0);
+  int64_t total = 0;
+  for (int p = 0; p < info.n_parts; p++) {
+    total += info.parts[p].end_offset;
+    for (int64_t o = 0; o < info.parts[p].end_offset && o < 1600; o++) CHECK(used[p][o]);
+  }
+  CHECK_EQ_INT(total, 1600);
+  sl_log_topic_info_fini(&info);
 }
 
 /* ---- kcat interop ---- */
@@ -750,6 +828,7 @@ int main(void) {
   TEST_RUN(test_group_commit_resume);
   TEST_RUN(test_key_placement);
   TEST_RUN(test_headers_keys_nulls);
+  TEST_RUN(test_threads);
   TEST_RUN(test_errors);
   TEST_RUN(test_broker_error_fails_flush);
   TEST_RUN(test_kcat_reads_sluice);
