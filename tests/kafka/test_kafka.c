@@ -818,6 +818,19 @@ static void test_sluice_reads_kcat(void) {
   CHECK_EQ_INT(matched, 40);
 }
 
+/* SL_TEST_ONLY=name runs one test (with setup), for debugging. */
+#undef TEST_RUN
+#define TEST_RUN(fn)                                                   \
+  do {                                                                 \
+    const char *only = getenv("SL_TEST_ONLY");                         \
+    if (only && *only && strcmp(only, #fn)) break;                     \
+    sl_test_cur_failed = 0;                                            \
+    sl_test_count++;                                                   \
+    fn();                                                              \
+    fprintf(stderr, "%s %s\n", sl_test_cur_failed ? "FAIL" : "ok  ", #fn); \
+    sl_test_failed += sl_test_cur_failed;                              \
+  } while (0)
+
 int main(void) {
   setup();
   TEST_RUN(test_url_and_props);
