@@ -547,6 +547,36 @@ static void test_broker_error_fails_flush(void) {
   sl_log_close(log);
 }
 
+/* Every broker down: flush gives up after its timeout, saying the records are not
+ * durable; when the brokers are back, the next flush delivers them, exactly once. */
+static void test_brokers_down_then_back(void) {
+  struct sl_err err = {0};
+  struct sl_log *log = open_log(g_url, NULL, 0, &err);
+  CHECK(log != NULL);
+  if (!log) return;
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(log, "t-basic", &info, &err), 0);
+  int64_t end0 = info.n_parts == 1 ? info.parts[0].end_offset : -1;
+  sl_log_topic_info_fini(&info);
+  rd_kafka_mock_broker_set_down(g_mc, -1);
+  struct sl_log_msg msgs[3];
+  int64_t offs[3];
+  for (int i = 0; i < 3; i++) msgs[i] = (struct sl_log_msg){.partition = 0, .value = "during", .value_len = 6};
+  CHECK_EQ_INT(sl_log_produce(log, "t-basic", msgs, 3, offs, &err), 0);
+  int rc = sl_log_flush(log, 2000, &err);
+  CHECK_EQ_INT(rc, SL_EIO);
+  fprintf(stderr, "  flush while down: %s\n", err.msg);
+  CHECK_CONTAINS(err.msg, "3 records not acknowledged");
+  CHECK_CONTAINS(err.msg, "durable");
+  rd_kafka_mock_broker_set_up(g_mc, -1);
+  CHECK_EQ_INT(sl_log_flush(log, 60000, &err), 0);
+  for (int i = 0; i < 3; i++) CHECK_EQ_INT(offs[i], end0 + i);
+  CHECK_EQ_INT(sl_log_topic_describe(log, "t-basic", &info, &err), 0);
+  if (info.n_parts == 1) CHECK_EQ_INT(info.parts[0].end_offset, end0 + 3);
+  sl_log_topic_info_fini(&info);
+  sl_log_close(log);
+}
+
 /* The mock cluster has no controller, so CreateTopics cannot succeed there: the
  * message must say what happened and what to do. */
 static void test_create_without_controller(void) {
@@ -844,6 +874,7 @@ int main(void) {
   TEST_RUN(test_threads);
   TEST_RUN(test_errors);
   TEST_RUN(test_broker_error_fails_flush);
+  TEST_RUN(test_brokers_down_then_back);
   TEST_RUN(test_kcat_reads_sluice);
   TEST_RUN(test_sluice_reads_kcat);
   TEST_RUN(test_create_without_controller);
