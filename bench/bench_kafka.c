@@ -4,7 +4,10 @@
  *   bench_kafka produce URL TOPIC FILE    each line of FILE (without its newline) is one
  *                                         record, no key; produce in batches of 1000,
  *                                         one flush at the end (kcat -P does the same)
- *   bench_kafka consume URL TOPIC N       reads N records from the beginning, no group
+ *   bench_kafka consume URL TOPIC         reads every record the topic holds, from the
+ *                                         beginning to its end offsets, no group
+ *   bench_kafka ends URL TOPIC            prints the sums of end offsets and of records
+ *                                         held (end - start) over the partitions
  *   bench_kafka latency URL TOPIC SECONDS RATE [KEY=VALUE...]
  *                                         produces RATE records/s of 100 bytes, flushing
  *                                         each, while a consumer reads them; prints the
@@ -81,9 +84,37 @@ static int produce(const char *url, const char *topic, const char *file) {
   return 0;
 }
 
-static int consume(const char *url, const char *topic, long n) {
+/* Sums of the end offsets and of the records held (end - start) over the partitions. */
+static int ends(const char *url, const char *topic) {
   struct sl_log *log = open_url(url);
   struct sl_err err = {0};
+  struct sl_log_topic_info info;
+  if (sl_log_topic_describe(log, topic, &info, &err)) {
+    fprintf(stderr, "bench_kafka: %s\n", err.msg);
+    return 1;
+  }
+  int64_t end = 0, held = 0;
+  for (int32_t p = 0; p < info.n_parts; p++) {
+    end += info.parts[p].end_offset;
+    held += info.parts[p].end_offset - info.parts[p].start_offset;
+  }
+  printf("end %lld held %lld\n", (long long)end, (long long)held);
+  sl_log_topic_info_fini(&info);
+  sl_log_close(log);
+  return 0;
+}
+
+/* Reads every record the topic holds, from the beginning to the end offsets of the start. */
+static int consume(const char *url, const char *topic) {
+  struct sl_log *log = open_url(url);
+  struct sl_err err = {0};
+  struct sl_log_topic_info info;
+  if (sl_log_topic_describe(log, topic, &info, &err)) {
+    fprintf(stderr, "bench_kafka: %s\n", err.msg);
+    return 1;
+  }
+  int32_t left = 0;
+  for (int32_t p = 0; p < info.n_parts; p++) left += info.parts[p].end_offset > info.parts[p].start_offset;
   const char *topics[] = {topic};
   struct sl_log_consumer_conf cc = {.topics = topics, .n_topics = 1, .from = SL_LOG_FROM_BEGINNING};
   struct sl_log_consumer *c;
@@ -94,7 +125,7 @@ static int consume(const char *url, const char *topic, long n) {
   int64_t t0 = sl_time_mono_ns();
   long got = 0;
   size_t bytes = 0;
-  while (got < n) {
+  while (left > 0) {
     struct sl_log_record rec;
     int rc = sl_log_consumer_poll(c, 10000, &rec, &err);
     if (rc < 0) {
@@ -102,14 +133,16 @@ static int consume(const char *url, const char *topic, long n) {
       return 1;
     }
     if (rc == 0) {
-      fprintf(stderr, "bench_kafka: only %ld of %ld records arrived\n", got, n);
+      fprintf(stderr, "bench_kafka: nothing arrived for 10 s after %ld records\n", got);
       return 1;
     }
     got++;
     bytes += rec.value_len;
+    if (rec.partition < info.n_parts && rec.offset == info.parts[rec.partition].end_offset - 1) left--;
   }
   int64_t t1 = sl_time_mono_ns();
   printf("records %ld seconds %.3f bytes %zu\n", got, secs(t0, t1), bytes);
+  sl_log_topic_info_fini(&info);
   sl_log_consumer_close(c);
   sl_log_close(log);
   return 0;
@@ -196,12 +229,14 @@ static int latency(const char *url, const char *topic, int seconds, int rate) {
 
 int main(int argc, char **argv) {
   if (argc == 5 && !strcmp(argv[1], "produce")) return produce(argv[2], argv[3], argv[4]);
-  if (argc == 5 && !strcmp(argv[1], "consume")) return consume(argv[2], argv[3], atol(argv[4]));
+  if (argc == 4 && !strcmp(argv[1], "consume")) return consume(argv[2], argv[3]);
+  if (argc == 4 && !strcmp(argv[1], "ends")) return ends(argv[2], argv[3]);
   if (argc >= 6 && !strcmp(argv[1], "latency")) {
     g_cfg.kafka_props.v = argv + 6;
     g_cfg.kafka_props.n = (size_t)(argc - 6);
     return latency(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
   }
-  fprintf(stderr, "usage: bench_kafka produce URL TOPIC FILE | consume URL TOPIC N | latency URL TOPIC SECONDS RATE\n");
+  fprintf(stderr, "usage: bench_kafka produce URL TOPIC FILE | consume URL TOPIC | ends URL TOPIC | latency URL TOPIC "
+                  "SECONDS RATE [KEY=VALUE...]\n");
   return 2;
 }
