@@ -441,13 +441,14 @@ static void test_headers_keys_nulls(void) {
   struct sl_err err = {0};
   unsigned char bin[5] = {0, 1, 0xff, '\n', 0};
   struct sl_log_header hs[3] = {{"trace-id", "abc123", 6}, {"bin", bin, 5}, {"empty", "", 0}};
-  struct sl_log_msg msgs[3] = {
+  struct sl_log_msg msgs[4] = {
       {.partition = 0, .key = "k", .key_len = 1, .value = "with headers", .value_len = 12, .headers = hs, .n_headers = 3},
       {.partition = 0, .key = NULL, .value = "no key", .value_len = 6},
       {.partition = 0, .key = "gone", .key_len = 4, .value = NULL}, /* a tombstone */
+      {.partition = 0, .key = "", .key_len = 0, .value = "", .value_len = 0}, /* empty, not null */
   };
-  int64_t offs[3];
-  CHECK_EQ_INT(sl_log_produce(g_log, "t-hdr", msgs, 3, offs, &err), 0);
+  int64_t offs[4];
+  CHECK_EQ_INT(sl_log_produce(g_log, "t-hdr", msgs, 4, offs, &err), 0);
   CHECK_EQ_INT(sl_log_flush(g_log, 30000, &err), 0);
   CHECK_EQ_INT(offs[2], 2);
   const char *topics[] = {"t-hdr"};
@@ -456,7 +457,7 @@ static void test_headers_keys_nulls(void) {
   if (consumer_open(&cc, &c)) { CHECK(0); return; }
   struct sl_log_record rec;
   int got = 0, i = 0;
-  for (int64_t end = now_ms() + 30000; i < 3 && now_ms() < end;) {
+  for (int64_t end = now_ms() + 30000; i < 4 && now_ms() < end;) {
     got = sl_log_consumer_poll(c, 200, &rec, &err);
     if (got != 1) continue;
     if (i == 0) {
@@ -470,13 +471,17 @@ static void test_headers_keys_nulls(void) {
     } else if (i == 1) {
       CHECK(rec.key == NULL);
       CHECK_EQ_INT(rec.n_headers, 0);
-    } else {
+    } else if (i == 2) {
       CHECK(rec.value == NULL);
       CHECK(rec.key_len == 4 && !memcmp(rec.key, "gone", 4));
+    } else {
+      CHECK(rec.key != NULL);
+      CHECK(rec.value != NULL);
+      CHECK_EQ_INT(rec.key_len + rec.value_len, 0);
     }
     i++;
   }
-  CHECK_EQ_INT(i, 3);
+  CHECK_EQ_INT(i, 4);
   sl_log_consumer_close(c);
 }
 
