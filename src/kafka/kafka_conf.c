@@ -168,6 +168,7 @@ static void on_error(rd_kafka_t *rk, int code, const char *reason, void *opaque)
   if (!cl) return;
   pthread_mutex_lock(&cl->mu);
   if (code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) cl->all_down = 1;
+  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION || code == RD_KAFKA_RESP_ERR__SSL) cl->auth_failed = 1;
   if (code == RD_KAFKA_RESP_ERR__TRANSPORT || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN ||
       code == RD_KAFKA_RESP_ERR__RESOLVE || code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
       code == RD_KAFKA_RESP_ERR__SSL)
@@ -323,10 +324,11 @@ int sl_kafka_wait_cluster(struct sl_kafka *kf, rd_kafka_t *rk, struct sl_kafka_c
     }
     rd_kafka_poll(rk, 0); /* serves the error callback */
     pthread_mutex_lock(&cl->mu);
-    int down = cl->all_down;
+    int down = cl->all_down, auth = cl->auth_failed;
     pthread_mutex_unlock(&cl->mu);
     char why[256];
     sl_kafka_client_conn_error(cl, why, sizeof why);
+    if (auth) return sl_kafka_err_set(kf, err, RD_KAFKA_RESP_ERR__AUTHENTICATION, "connect", NULL, -1, why);
     if (down || sl_time_mono_ns() >= deadline) {
       if (!why[0]) snprintf(why, sizeof why, "%s", rd_kafka_err2str(last));
       return sl_err_set(err, SL_EIO,

@@ -29,6 +29,7 @@ struct sl_kafka_client {
   struct sl_kafka *kf;
   pthread_mutex_t mu;
   int all_down;         /* every broker was down at the last error callback */
+  int auth_failed;      /* an authentication or TLS error was reported */
   char conn_error[256]; /* the last connection-level error (no secrets: librdkafka's text) */
   char fatal_error[512]; /* set once the handle hit a fatal error */
 };

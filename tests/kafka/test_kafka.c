@@ -512,6 +512,17 @@ static void test_errors(void) {
   CHECK_CONTAINS(err.msg, "reachable");
   fprintf(stderr, "  dead bootstrap refused after %lld ms\n", (long long)(now_ms() - t0));
   sl_log_close(dead);
+
+  /* SASL against brokers that do not speak it: an authentication error, secret unseen */
+  const char *sasl[] = {"security.protocol=SASL_PLAINTEXT", "sasl.mechanism=PLAIN", "sasl.username=alice",
+                        "sasl.password=hunter2"};
+  struct sl_log *log = open_log(g_url, sasl, 4, &err);
+  CHECK(log == NULL);
+  fprintf(stderr, "  sasl: %s\n", err.msg);
+  CHECK_EQ_INT(err.code, SL_ECONFIG);
+  CHECK_CONTAINS(err.msg, "authentication with kafka://");
+  CHECK(strstr(err.msg, "hunter2") == NULL);
+  sl_log_close(log);
 }
 
 /* The brokers refuse every Produce request: flush fails naming topic, partition and
