@@ -13,6 +13,9 @@
  * produce) fails, naming the topic,
  * partition and broker error of the first failure. That may fail a flush for another
  * thread's record (harmless: the caller retries), never succeed one past a failure.
+ * Offsets reach the caller's array through struct sl_kafka_batch, which the flush that
+ * covers a batch detaches, so an array is never written after that flush returned
+ * (records still in flight after a timed-out flush keep -1 there).
  *
  * Partitioning: librdkafka's murmur2_random partitioner is the Java client's murmur2
  * (sl_log_partition_for_key computes the same), so keyed records land where Kafka
@@ -30,18 +33,36 @@
 static const char *const producer_forced[] = {"enable.idempotence", "true", "acks", "all",
                                               "partitioner", "murmur2_random", NULL};
 
+static void batch_unlink(struct sl_kafka *kf, struct sl_kafka_batch *b) {
+  if (b->prev) b->prev->next = b->next;
+  else kf->batches = b->next;
+  if (b->next) b->next->prev = b->prev;
+}
+
+/* Under kf->mu: n records of b will get no delivery report (or just got theirs). */
+static void batch_done(struct sl_kafka *kf, struct sl_kafka_batch *b, size_t n) {
+  b->pending -= n;
+  if (b->pending == 0) {
+    batch_unlink(kf, b);
+    sl_free(b);
+  }
+}
+
 /* Delivery report, served by rd_kafka_poll/flush in whichever thread calls them. The
- * per-message opaque is where the caller wants the offset (or NULL). */
+ * per-message opaque is the record's slot in its batch (or NULL: no offsets wanted). */
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
   (void)rk;
   struct sl_kafka_client *cl = opaque;
   struct sl_kafka *kf = cl->kf;
-  int64_t *slot = m->_private;
-  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    if (slot) *slot = m->offset;
-    return;
+  struct sl_kafka_slot *slot = m->_private;
+  if (slot) {
+    pthread_mutex_lock(&kf->mu);
+    struct sl_kafka_batch *b = slot->batch;
+    if (b->attached) b->offsets[slot->i] = m->err ? -1 : m->offset;
+    batch_done(kf, b, 1);
+    pthread_mutex_unlock(&kf->mu);
   }
-  if (slot) *slot = -1;
+  if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
   const char *topic = m->rkt ? rd_kafka_topic_name(m->rkt) : "?";
   pthread_mutex_lock(&kf->mu);
   kf->n_failed++;
@@ -56,7 +77,17 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 static void kafka_free(struct sl_kafka *kf) {
   if (!kf) return;
-  if (kf->rk) rd_kafka_destroy(kf->rk);
+  if (kf->rk) {
+    pthread_mutex_lock(&kf->mu);
+    for (struct sl_kafka_batch *b = kf->batches; b; b = b->next) b->attached = 0;
+    pthread_mutex_unlock(&kf->mu);
+    rd_kafka_destroy(kf->rk); /* purges what is left; its reports free their batches */
+  }
+  while (kf->batches) {
+    struct sl_kafka_batch *b = kf->batches;
+    batch_unlink(kf, b);
+    sl_free(b);
+  }
   for (size_t i = 0; i < kf->n_topics; i++) sl_free(kf->topics[i].name);
   sl_free(kf->topics);
   for (size_t i = 0; i < kf->n_groups; i++) sl_free(kf->groups[i]);
@@ -160,15 +191,35 @@ static int kafka_produce(struct sl_log *log, const char *topic, const struct sl_
   int32_t n_parts;
   rc = sl_kafka_topic_parts(kf, "produce", topic, &n_parts, err);
   if (rc) return rc;
-  for (size_t i = 0; i < n; i++) {
+  struct sl_kafka_batch *b = NULL;
+  if (offsets && n) {
+    b = sl_calloc(1, sizeof *b + n * sizeof b->slots[0]);
+    if (!b) return sl_err_set(err, SL_ENOMEM, "produce topic %s: out of memory for %zu records", topic, n);
+    b->offsets = offsets;
+    b->pending = n;
+    b->attached = 1;
+    b->thread = pthread_self();
+    for (size_t i = 0; i < n; i++) {
+      b->slots[i] = (struct sl_kafka_slot){b, i};
+      offsets[i] = -1;
+    }
+    pthread_mutex_lock(&kf->mu);
+    b->seq = kf->batch_seq++;
+    b->next = kf->batches;
+    if (b->next) b->next->prev = b;
+    kf->batches = b;
+    pthread_mutex_unlock(&kf->mu);
+  }
+  size_t i;
+  for (i = 0; i < n; i++) {
     const struct sl_log_msg *m = &msgs[i];
     if (m->partition >= n_parts) {
       sl_kafka_topic_forget(kf, topic); /* it may have grown */
       rc = sl_kafka_topic_parts(kf, "produce", topic, &n_parts, err);
-      if (rc) return rc;
-      if (m->partition >= n_parts)
-        return sl_err_set(err, SL_EINVAL, "produce topic %s: partition %d does not exist on %s (it has %d)", topic,
-                          (int)m->partition, kf->url, (int)n_parts);
+      if (!rc && m->partition >= n_parts)
+        rc = sl_err_set(err, SL_EINVAL, "produce topic %s: partition %d does not exist on %s (it has %d)", topic,
+                        (int)m->partition, kf->url, (int)n_parts);
+      if (rc) goto out_unqueued;
     }
     rd_kafka_headers_t *hdrs = NULL;
     if (m->n_headers) {
@@ -176,8 +227,7 @@ static int kafka_produce(struct sl_log *log, const char *topic, const struct sl_
       for (size_t h = 0; h < m->n_headers; h++)
         rd_kafka_header_add(hdrs, m->headers[h].name, -1, m->headers[h].value, (ssize_t)m->headers[h].len);
     }
-    int64_t *slot = offsets ? &offsets[i] : NULL;
-    if (slot) *slot = -1;
+    struct sl_kafka_slot *slot = b ? &b->slots[i] : NULL;
     rd_kafka_resp_err_t e;
     for (;;) {
       e = rd_kafka_producev(kf->rk, RD_KAFKA_V_TOPIC(topic),
@@ -192,16 +242,28 @@ static int kafka_produce(struct sl_log *log, const char *topic, const struct sl_
     }
     if (e) {
       if (hdrs) rd_kafka_headers_destroy(hdrs);
-      if (e == RD_KAFKA_RESP_ERR__FATAL) return fatal_check(kf, err);
-      return sl_kafka_err_set(kf, err, e, "produce", topic, m->partition, NULL);
+      rc = e == RD_KAFKA_RESP_ERR__FATAL ? fatal_check(kf, err) : 0;
+      if (!rc) rc = sl_kafka_err_set(kf, err, e, "produce", topic, m->partition, NULL);
+      goto out_unqueued;
     }
   }
   rd_kafka_poll(kf->rk, 0);
   return 0;
+out_unqueued:
+  /* records i.. were not queued: they will get no delivery report */
+  if (b) {
+    pthread_mutex_lock(&kf->mu);
+    batch_done(kf, b, n - i);
+    pthread_mutex_unlock(&kf->mu);
+  }
+  return rc;
 }
 
 static int kafka_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
   struct sl_kafka *kf = sl_kafka_of(log);
+  pthread_mutex_lock(&kf->mu);
+  int64_t start_seq = kf->batch_seq;
+  pthread_mutex_unlock(&kf->mu);
   rd_kafka_resp_err_t e = rd_kafka_flush(kf->rk, timeout_ms < 0 ? -1 : timeout_ms);
   pthread_mutex_lock(&kf->mu);
   int64_t *seen = seen_slot(kf);
@@ -210,6 +272,11 @@ static int kafka_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
     return sl_err_set(err, SL_ENOMEM, "flush: out of memory");
   }
   int failed = kf->n_failed > *seen;
+  /* This thread's batches queued before the flush: after it, their arrays are the
+   * caller's again (records still in flight keep -1). */
+  pthread_t self = pthread_self();
+  for (struct sl_kafka_batch *b = kf->batches; b; b = b->next)
+    if (b->seq < start_seq && pthread_equal(b->thread, self)) b->attached = 0;
   int code = kf->last_error_code;
   char msg[sizeof kf->last_error];
   memcpy(msg, kf->last_error, sizeof msg);

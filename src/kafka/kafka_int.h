@@ -38,6 +38,26 @@ void sl_kafka_client_fini(struct sl_kafka_client *cl);
 /* Copies the last connection error (or "") into buf. */
 void sl_kafka_client_conn_error(struct sl_kafka_client *cl, char *buf, size_t cap);
 
+/* One produce call's records that want their offsets. The caller's array is written
+ * only while the batch is attached: the flush that covers it (in the producing thread)
+ * detaches it before returning, so a caller may reuse the array after any flush, even
+ * one that timed out with records still in flight. Freed when its last record's
+ * delivery report arrives. */
+struct sl_kafka_batch;
+struct sl_kafka_slot {
+  struct sl_kafka_batch *batch;
+  size_t i;
+};
+struct sl_kafka_batch {
+  int64_t *offsets; /* the caller's */
+  size_t pending;   /* records queued without a delivery report yet */
+  int attached;
+  int64_t seq;
+  pthread_t thread;
+  struct sl_kafka_batch *prev, *next;
+  struct sl_kafka_slot slots[]; /* one per record: the message opaque */
+};
+
 struct sl_kafka {
   char *url;       /* "kafka://..." as given, for messages */
   char *bootstrap; /* host:port,host:port */
@@ -53,6 +73,9 @@ struct sl_kafka {
   struct sl_kafka_seen { pthread_t thread; int64_t n_failed; } *seen; /* per flushing thread: */
   size_t n_seen, cap_seen;     /* n_failed when its last flush ended */
   int64_t no_controller_until; /* mono ms: an admin request timed out waiting for the controller */
+
+  struct sl_kafka_batch *batches; /* batches with records in flight, under mu */
+  int64_t batch_seq;
 
   struct sl_kafka_topic *topics; /* partition counts, under mu */
   size_t n_topics, cap_topics;
