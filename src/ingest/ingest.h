@@ -84,6 +84,11 @@ char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
 int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
                            int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
                            struct sl_err *err);
+/* Publishes the staged files as one snapshot that also drops the parent's files named
+ * in remove (keys): a merge that rewrote only those files. */
+int sl_ingest_stage_commit_merge(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                                 int64_t expected_parent, const char *const *remove, size_t n_remove,
+                                 const char *summary_json, int64_t *snapshot_id, struct sl_err *err);
 /* Removes the staged files unless they were committed. */
 void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s);
 void sl_ingest_stage_fini(struct sl_ingest_stage *s);

@@ -140,9 +140,9 @@ char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
   return sl_buf_take(&b);
 }
 
-int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
-                           int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
-                           struct sl_err *err) {
+static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                        int64_t expected_parent, int replace, const char *const *remove, size_t n_remove,
+                        const char *summary_json, int64_t *snapshot_id, struct sl_err *err) {
   struct sl_data_file *add = sl_calloc(s->w.n + 1, sizeof *add);
   if (!add) return sl_err_set(err, SL_ENOMEM, "out of memory");
   for (size_t i = 0; i < s->w.n; i++) {
@@ -155,17 +155,31 @@ int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, co
       .ns = ns,
       .table = table,
       .expected_parent = expected_parent,
-      .operation = !expected_parent ? "create" : replace ? "replace" : "append",
+      .operation = !expected_parent ? "create" : replace ? "replace" : n_remove ? "merge" : "append",
       .summary_json = summary_json,
       .schema = &s->schema,
       .add = add,
       .n_add = s->w.n,
       .replace = replace,
+      .remove = remove,
+      .n_remove = n_remove,
   };
   int rc = sl_catalog_commit(cat, &c, snapshot_id, err);
   sl_free(add);
   if (!rc) s->committed = 1;
   return rc;
+}
+
+int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                           int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
+                           struct sl_err *err) {
+  return stage_commit(cat, s, ns, table, expected_parent, replace, NULL, 0, summary_json, snapshot_id, err);
+}
+
+int sl_ingest_stage_commit_merge(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                                 int64_t expected_parent, const char *const *remove, size_t n_remove,
+                                 const char *summary_json, int64_t *snapshot_id, struct sl_err *err) {
+  return stage_commit(cat, s, ns, table, expected_parent, 0, remove, n_remove, summary_json, snapshot_id, err);
 }
 
 void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s) {

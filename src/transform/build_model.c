@@ -80,7 +80,7 @@ static int run_checks(struct sl_bctx *x, const struct sl_model *m, const char *q
 /* Deltas of incremental inputs: relation text per dep, and the keys deleted. */
 struct delta {
   char **rel;
-  struct sl_buf deleted; /* a UNION of key SELECTs, or empty */
+  struct sl_buf deleted; /* a UNION of key SELECTs, or empty: keys deleted, or recomputed from whole groups */
   int full;              /* a change no delta can express: build in full */
   char *why_full;
 };
@@ -192,6 +192,9 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
       qname(&w, qt);
       sl_buf_printf(&w, " AS _sl_i SEMI JOIN (SELECT DISTINCT %s FROM %s) AS _sl_c ON %s)", k.data, r.data, on.data);
+      /* Those keys are recomputed: whatever the model now gives for them (maybe no
+       * row, when its filter drops the new version) replaces what the table had. */
+      sl_buf_printf(&dl->deleted, "%s(SELECT DISTINCT %s FROM %s)", dl->deleted.len ? " UNION " : "", k.data, r.data);
       sl_buf_fini(&r);
       sl_buf_fini(&k);
       sl_buf_fini(&on);
@@ -203,6 +206,165 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
     if (dl->full) break;
   }
   return 0;
+}
+
+/* A merge that rewrites only the target's files holding changed keys. */
+struct merge {
+  int ok;                 /* 0: rewrite the whole table instead */
+  char **remove;          /* keys of the touched files */
+  size_t n_remove, n_files;
+  struct sl_buf touched;  /* their URLs, quoted and comma-separated */
+  struct sl_buf keep;     /* URLs of the files that stay */
+  int64_t removed_rows;
+};
+
+static void merge_fini(struct merge *mg) {
+  for (size_t i = 0; i < mg->n_remove; i++) sl_free(mg->remove[i]);
+  sl_free(mg->remove);
+  sl_buf_fini(&mg->touched);
+  sl_buf_fini(&mg->keep);
+}
+
+/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
+static int prunable_type(const char *t) {
+  static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                                   "UINTEGER", "UBIGINT", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", NULL};
+  for (int i = 0; ok[i]; i++)
+    if (!strcmp(t, ok[i])) return 1;
+  return 0;
+}
+
+static int same_columns(const struct sl_schema *a, const struct sl_schema *b) {
+  if (a->n_cols != b->n_cols) return 0;
+  for (size_t i = 0; i < a->n_cols; i++)
+    if (strcmp(a->cols[i].name, b->cols[i].name) || strcmp(a->cols[i].type, b->cols[i].type)) return 0;
+  return 1;
+}
+
+/* Finds the target's files that hold a key of _sl_keys: first by the files' min/max of
+ * a single-column key in the catalog, then exactly by reading the key column of the
+ * remaining candidates. The merge is possible when the changed rows have the table's
+ * columns. */
+static int plan_merge(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target, const char *on,
+                      struct merge *mg, struct sl_err *err) {
+  struct sl_schema want = {0}, have = {0}, keys = {0};
+  struct sl_data_file *files = NULL;
+  size_t nf = 0;
+  char **urls = NULL;
+  unsigned char *cand = NULL;
+  struct sl_buf q;
+  sl_buf_init(&q);
+  int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &want, err);
+  if (!rc) rc = sl_sql_describe(x->d, "_sl_delta", &have, err);
+  if (!rc) rc = sl_sql_describe(x->d, "_sl_keys", &keys, err);
+  if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
+  if (rc || !same_columns(&want, &have)) goto out;
+  mg->n_files = nf;
+  urls = sl_calloc(nf + 1, sizeof *urls);
+  cand = sl_calloc(nf + 1, 1);
+  mg->remove = sl_calloc(nf + 1, sizeof *mg->remove);
+  if (!urls || !cand || !mg->remove) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < nf; i++) {
+    if (!(urls[i] = sl_store_url(x->o->st, files[i].path))) {
+      rc = sl_err_set(err, SL_EINVAL, "%s.%s: data file key '%s' is not inside the lake", m->ns, m->name, files[i].path);
+      goto out;
+    }
+    cand[i] = 1;
+  }
+  /* Pruning by the catalog's statistics: a file whose [min, max] holds no changed key
+   * cannot hold one. */
+  if (m->n_key == 1 && keys.n_cols == 1 && prunable_type(keys.cols[0].type) && nf) {
+    size_t nv = 0;
+    sl_buf_puts(&q, "SELECT f.i FROM (VALUES ");
+    for (size_t i = 0; i < nf; i++) {
+      json_t *st = files[i].stats_json ? json_loads(files[i].stats_json, 0, NULL) : NULL;
+      json_t *c = json_object_get(st, m->key[0]);
+      const char *lo = json_string_value(json_object_get(c, "min")), *hi = json_string_value(json_object_get(c, "max"));
+      if (lo && hi) {
+        sl_buf_printf(&q, "%s(%zu, ", nv++ ? ", " : "", i);
+        sl_buf_sql_str(&q, lo);
+        sl_buf_puts(&q, ", ");
+        sl_buf_sql_str(&q, hi);
+        sl_buf_putc(&q, ')');
+        cand[i] = 0; /* a candidate only if a key falls in its range */
+      }
+      json_decref(st);
+    }
+    sl_buf_puts(&q, ") AS f(i, lo, hi) WHERE EXISTS (SELECT 1 FROM _sl_keys AS k WHERE k.");
+    sl_buf_sql_ident(&q, m->key[0]);
+    sl_buf_printf(&q, " BETWEEN CAST(f.lo AS %s) AND CAST(f.hi AS %s))", keys.cols[0].type, keys.cols[0].type);
+    struct sl_duck_result r;
+    if (nv) {
+      if ((rc = sl_duck_query(x->d, q.data, &r, err))) goto out;
+      for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
+        int64_t i = duckdb_value_int64(&r.r, 0, (idx_t)k);
+        if (i >= 0 && (size_t)i < nf) cand[i] = 1;
+      }
+      sl_duck_result_fini(&r);
+    }
+  }
+  /* Exactly: the candidates whose key column holds a changed key. */
+  unsigned char *hit = sl_calloc(nf + 1, 1);
+  if (!hit) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  sl_buf_reset(&q);
+  sl_buf_puts(&q, "SELECT DISTINCT _sl_file FROM read_parquet([");
+  size_t nc = 0;
+  for (size_t i = 0; i < nf; i++)
+    if (cand[i]) {
+      if (nc++) sl_buf_putc(&q, ',');
+      sl_buf_sql_str(&q, urls[i]);
+    }
+  sl_buf_printf(&q, "], filename='_sl_file', union_by_name=true) AS _sl_t SEMI JOIN _sl_keys AS _sl_k ON %s", on);
+  if (nc) {
+    struct sl_duck_result r;
+    if ((rc = sl_duck_query(x->d, q.data, &r, err))) {
+      sl_free(hit);
+      goto out;
+    }
+    for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
+      char *f = sl_duck_result_text(&r, 0, k);
+      for (size_t i = 0; f && i < nf; i++)
+        if (cand[i] && !strcmp(urls[i], f)) hit[i] = 1;
+      sl_free(f);
+    }
+    sl_duck_result_fini(&r);
+  }
+  for (size_t i = 0; i < nf; i++) {
+    struct sl_buf *b = hit[i] ? &mg->touched : &mg->keep;
+    if (b->len) sl_buf_putc(b, ',');
+    sl_buf_sql_str(b, urls[i]);
+    if (hit[i]) {
+      mg->remove[mg->n_remove++] = sl_strdup(files[i].path);
+      mg->removed_rows += files[i].rows;
+    }
+  }
+  sl_free(hit);
+  mg->ok = 1;
+  if (mg->n_remove) {
+    /* The touched files must read back with the table's columns. */
+    struct sl_schema t = {0};
+    sl_buf_reset(&q);
+    sl_buf_printf(&q, "read_parquet([%s], union_by_name=true)", mg->touched.data);
+    mg->ok = !sl_sql_describe(x->d, q.data, &t, err) && same_columns(&want, &t);
+    sl_err_clear(err);
+    sl_schema_fini(&t);
+  }
+out:
+  for (size_t i = 0; urls && i < nf; i++) sl_free(urls[i]);
+  sl_free(urls);
+  sl_free(cand);
+  sl_data_file_list_free(files, nf);
+  sl_schema_fini(&want);
+  sl_schema_fini(&have);
+  sl_schema_fini(&keys);
+  sl_buf_fini(&q);
+  return rc;
 }
 
 static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
@@ -233,6 +395,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   struct sl_table_info target = {0};
   struct sl_ingest_stage stage = {0};
   struct delta dl = {0};
+  struct merge mg = {0};
   sl_buf_init(&dl.deleted);
   char *sql = NULL, *inputs = NULL, *summary = NULL, *reader = NULL;
   json_t *prev = NULL;
@@ -327,7 +490,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       sl_buf_json_str(&sb, sql);
       sl_buf_putc(&sb, '}');
       struct sl_commit c = {m->ns, m->name, target.current_snapshot, target.current_snapshot ? "replace" : "create",
-                            sb.data, &s, NULL, 0, 1};
+                            sb.data, &s, NULL, 0, 1, NULL, 0};
       rc = sl_catalog_commit(x->cat, &c, &res->snapshot_id, err);
       sl_buf_fini(&sb);
       res->how = sl_strdup("view");
@@ -338,6 +501,16 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   }
 
   int64_t changed = 0;
+  /* Incremental models are written sorted by their key, in smaller files, so that a
+   * merge finds the changed keys in few files and rewrites only those. */
+  struct sl_ingest_opts wopts = *x->o->iopts;
+  struct sl_buf order;
+  sl_buf_init(&order);
+  if (m->mat == SL_MAT_INCREMENTAL && m->n_key) {
+    if (x->o->incremental_file_size) wopts.target_file_size = x->o->incremental_file_size;
+    sl_buf_puts(&order, " ORDER BY ");
+    key_list(&order, m, NULL);
+  }
   if (incremental) {
     /* The new rows of changed keys replace the old ones; deleted keys go. */
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_delta AS SELECT * FROM (\n%s\n)", sql);
@@ -358,21 +531,51 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       sl_buf_sql_ident(&on, m->key[i]);
     }
     sl_buf_reset(&sel);
-    sl_buf_printf(&sel, "SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN (SELECT %s FROM _sl_delta%s%s) AS _sl_k ON %s"
-                        " UNION ALL BY NAME SELECT * FROM _sl_delta",
-                  this_rel.data, k.data, dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "",
-                  on.data);
+    sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
+                  dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
+    if (!(rc = sl_duck_exec(x->d, sel.data, err))) rc = plan_merge(x, m, &target, on.data, &mg, err);
+    sl_buf_reset(&sel);
+    if (!rc && mg.ok && mg.n_remove)
+      sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM read_parquet([%s], union_by_name=true) AS _sl_t ANTI JOIN "
+                          "_sl_keys AS _sl_k ON %s UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
+                    mg.touched.data, on.data, order.data ? order.data : "");
+    else if (!rc && mg.ok)
+      sl_buf_printf(&sel, "SELECT * FROM _sl_delta%s", order.data ? order.data : "");
+    else if (!rc)
+      sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN _sl_keys AS _sl_k ON %s"
+                          " UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
+                    this_rel.data, on.data, order.data ? order.data : "");
     sl_buf_fini(&k);
     sl_buf_fini(&on);
+    if (rc) {
+      sl_buf_fini(&order);
+      goto out;
+    }
   } else {
-    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)", sql);
+    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data ? order.data : "");
   }
-  if ((rc = sl_ingest_stage_query(x->d, x->o->st, x->o->iopts, m->ns, m->name, sel.data, &stage, err))) {
+  sl_buf_fini(&order);
+  if ((rc = sl_ingest_stage_query(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, &stage, err))) {
     sl_err_prefix(err, "%s: ", m->path);
     goto out;
   }
   res->rows = stage.rows;
-  reader = sl_ingest_stage_reader(&stage);
+  if (incremental && mg.ok) {
+    /* The new table: the files that stay and the staged ones. */
+    res->rows = target.rows - mg.removed_rows + stage.rows;
+    struct sl_buf rb;
+    sl_buf_init(&rb);
+    sl_buf_printf(&rb, "read_parquet([%s", mg.keep.data ? mg.keep.data : "");
+    for (size_t i = 0; i < stage.w.n; i++) {
+      if (i || mg.keep.len) sl_buf_putc(&rb, ',');
+      sl_buf_sql_str(&rb, stage.w.urls[i]);
+    }
+    sl_buf_puts(&rb, "], union_by_name=true)");
+    reader = mg.keep.len || stage.w.n ? sl_buf_take(&rb) : sl_ingest_stage_reader(&stage);
+    sl_buf_fini(&rb);
+  } else {
+    reader = sl_ingest_stage_reader(&stage);
+  }
   res->checks_from = x->checks->n;
   rc = reader ? run_checks(x, m, qualified, reader, x->checks, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   res->checks_to = x->checks->n;
@@ -383,7 +586,10 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                              x->run_id, x->o->quarantine_limit, &res->quarantined, err);
     goto out;
   }
-  if (incremental)
+  if (incremental && mg.ok)
+    res->how = sl_asprintf("incremental: %lld changed rows merged, %zu of %zu files rewritten", (long long)changed,
+                           mg.n_remove, mg.n_files);
+  else if (incremental)
     res->how = sl_asprintf("incremental: %lld changed rows merged", (long long)changed);
   else
     res->how = sl_asprintf("full%s%s", dl.why_full ? ": " : "", dl.why_full ? dl.why_full : "");
@@ -392,9 +598,14 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                         m->name, m->mat == SL_MAT_TABLE ? "table" : "incremental",
                         incremental ? "incremental" : "full", hash, inputs, (long long)stage.rows,
                         (long long)(incremental ? changed : stage.rows), x->run_id);
-  rc = summary ? sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
-                                        &res->snapshot_id, err)
-               : sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!summary)
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  else if (incremental && mg.ok)
+    rc = sl_ingest_stage_commit_merge(x->cat, &stage, m->ns, m->name, target.current_snapshot,
+                                      (const char *const *)mg.remove, mg.n_remove, summary, &res->snapshot_id, err);
+  else
+    rc = sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
+                                &res->snapshot_id, err);
   if (rc == SL_ECONFLICT) sl_err_prefix(err, "%s: another writer changed %s during the build; build again: ", m->path, qualified);
 out:
   if (!rc && res->status == SL_BUILD_OK && !res->how) res->how = sl_strdup("");
@@ -404,6 +615,7 @@ out:
   sl_free(dl.rel);
   sl_free(dl.why_full);
   sl_buf_fini(&dl.deleted);
+  merge_fini(&mg);
   json_decref(prev);
   sl_table_info_fini(&target);
   sl_buf_fini(&this_rel);

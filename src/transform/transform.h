@@ -125,6 +125,7 @@ struct sl_build_cfg {
   char *default_namespace; /* where a model without namespace= goes */
   int64_t threads;
   int64_t quarantine_limit;
+  int64_t incremental_file_size;
 };
 extern const struct sl_cfg_section sl_build_section;
 
@@ -139,6 +140,7 @@ struct sl_build_opts {
   int full_refresh;
   int threads;
   int64_t quarantine_limit;
+  int64_t incremental_file_size; /* bytes per data file of incremental models; 0: the ingest's */
   int progress;
   volatile int *cancel;
 };
