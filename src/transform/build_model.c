@@ -139,9 +139,20 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
         sl_buf_fini(&r);
         return rc;
       }
+      int64_t truncated = 0;
+      if (is_cur) {
+        /* A truncate forgets every key before it, which no set of changed keys shows. */
+        char *tq = sl_asprintf("SELECT count(*) FROM (%s) WHERE _op = 't'", added);
+        if (tq && sl_duck_query_int(x->d, tq, &truncated, err)) truncated = 1;
+        sl_err_clear(err);
+        sl_free(tq);
+      }
       if (removed && !is_cur) {
         dl->full = 1;
         dl->why_full = sl_asprintf("input %s rewrote %lld files", qt, (long long)removed);
+      } else if (truncated) {
+        dl->full = 1;
+        dl->why_full = sl_asprintf("input %s was truncated", qt);
       } else if (is_cur) {
         /* Changed keys of the changelog: their current rows, and the deleted ones. */
         struct sl_buf k;
@@ -150,10 +161,9 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
         sl_buf_printf(&r, "(SELECT * FROM ");
         qname(&r, qt);
         sl_buf_printf(&r, " WHERE (%s) IN (SELECT (%s) FROM (%s)))", k.data, k.data, added);
-        sl_buf_printf(&dl->deleted, "%s(SELECT DISTINCT %s FROM (%s) EXCEPT SELECT %s FROM ", dl->deleted.len ? " UNION " : "",
-                      k.data, added, k.data);
-        qname(&dl->deleted, qt);
-        sl_buf_putc(&dl->deleted, ')');
+        /* Every changed key is recomputed: deleted ones, and those whose new row the
+         * model's filter drops, leave the table. */
+        sl_buf_printf(&dl->deleted, "%s(SELECT DISTINCT %s FROM (%s))", dl->deleted.len ? " UNION " : "", k.data, added);
         sl_buf_fini(&k);
       } else {
         sl_buf_printf(&r, "(%s)", added);
