@@ -3,7 +3,8 @@
 // json` printed: the helper macros, a view over each input table's Parquet files, then
 // each model in dependency order, tables written to zstd Parquet (as sluice writes
 // them) and read back through a view by the models downstream. Prints the seconds the
-// models took and the rows of each table written, as JSON.
+// models took and the rows of each table written, as JSON. The COPY options are the
+// ones sluice writes a model's output with (ingest: section defaults).
 const { DuckDBInstance } = require('@duckdb/node-api');
 const fs = require('fs');
 
@@ -37,12 +38,13 @@ const fs = require('fs');
       await con.run(`CREATE OR REPLACE VIEW ${rel(m.table)} AS ${m.sql}`);
       continue;
     }
-    const out = `${outdir}/${m.table}.parquet`;
+    const out = `${outdir}/${m.table}`;
     const r = await con.runAndReadAll(
       `COPY (SELECT * FROM (\n${m.sql}\n)) TO ${q(out)} (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 3, ` +
-        `ROW_GROUP_SIZE 122880, RETURN_STATS)`);
+        `ROW_GROUP_SIZE 122880, FILE_SIZE_BYTES 268435456, FILENAME_PATTERN 'part_{i}', OVERWRITE_OR_IGNORE, RETURN_STATS)`);
     rows[m.table] = r.getRows().reduce((n, x) => n + Number(x[1]), 0);
-    await con.run(`CREATE OR REPLACE VIEW ${rel(m.table)} AS SELECT * FROM read_parquet(${q(out)})`);
+    const files = r.getRows().map((x) => q(String(x[0]))).join(',');
+    await con.run(`CREATE OR REPLACE VIEW ${rel(m.table)} AS SELECT * FROM read_parquet([${files}])`);
   }
   const t1 = process.hrtime.bigint();
   console.log(JSON.stringify({ seconds: Number(t1 - t0) / 1e9, rows }));

@@ -58,6 +58,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
 /* Files written by DuckDB into a table's data folder. */
 struct sl_ingest_written {
   char **keys, **urls, **stats;
+  char **partition; /* per file: {"col":"value"} of a partitioned write, or NULL */
   int64_t *rows, *bytes;
   size_t n;
 };
@@ -77,6 +78,12 @@ struct sl_ingest_stage {
  * failure the files written so far are removed. */
 int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
                           const char *table, const char *select, struct sl_ingest_stage *out, struct sl_err *err);
+/* The same, with the files laid out by the values of column partition_col (Hive style:
+ * <table>/data/<col>=<value>/<uuid>_<n>.parquet, the column kept in the files) and each
+ * file's value recorded in w.partition; partition_col NULL: not partitioned. */
+int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                             const char *table, const char *select, const char *partition_col,
+                             struct sl_ingest_stage *out, struct sl_err *err);
 /* A DuckDB relation reading the staged files (new string), for audits before publishing. */
 char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
 /* Publishes the staged files as one snapshot on top of expected_parent (0: new table);

@@ -284,6 +284,33 @@ static int plan_merge(struct sl_bctx *x, const struct sl_model *m, const struct 
     }
     cand[i] = 1;
   }
+  /* Pruning by partition, when the partition column is part of the key: a file whose
+   * partition value no changed key has cannot hold one. */
+  int part_in_key = 0;
+  for (size_t k = 0; m->partition && k < m->n_key; k++) part_in_key |= !strcmp(m->key[k], m->partition);
+  if (part_in_key && nf) {
+    struct sl_duck_result r;
+    sl_buf_puts(&q, "SELECT DISTINCT CAST(");
+    sl_buf_sql_ident(&q, m->partition);
+    sl_buf_puts(&q, " AS VARCHAR) FROM _sl_keys");
+    if ((rc = sl_duck_query(x->d, q.data, &r, err))) goto out;
+    int64_t nv = sl_duck_result_rows(&r);
+    char **vals = sl_calloc((size_t)nv + 1, sizeof *vals);
+    int has_null = 0;
+    for (int64_t k = 0; vals && k < nv; k++) has_null |= !(vals[k] = sl_duck_result_text(&r, 0, k));
+    sl_duck_result_fini(&r);
+    for (size_t i = 0; vals && !has_null && i < nf; i++) {
+      json_t *pj = files[i].partition ? json_loads(files[i].partition, 0, NULL) : NULL;
+      const char *v = json_string_value(json_object_get(pj, m->partition));
+      int found = !v; /* no recorded value: keep it */
+      for (int64_t k = 0; v && k < nv && !found; k++) found = !strcmp(vals[k], v);
+      if (!found) cand[i] = 0;
+      json_decref(pj);
+    }
+    for (int64_t k = 0; vals && k < nv; k++) sl_free(vals[k]);
+    sl_free(vals);
+    sl_buf_reset(&q);
+  }
   /* Pruning by the catalog's statistics: a file whose [min, max] holds no changed key
    * cannot hold one. */
   if (m->n_key == 1 && keys.n_cols == 1 && prunable_type(keys.cols[0].type) && nf) {
@@ -293,7 +320,7 @@ static int plan_merge(struct sl_bctx *x, const struct sl_model *m, const struct 
       json_t *st = files[i].stats_json ? json_loads(files[i].stats_json, 0, NULL) : NULL;
       json_t *c = json_object_get(st, m->key[0]);
       const char *lo = json_string_value(json_object_get(c, "min")), *hi = json_string_value(json_object_get(c, "max"));
-      if (lo && hi) {
+      if (lo && hi && cand[i]) {
         sl_buf_printf(&q, "%s(%zu, ", nv++ ? ", " : "", i);
         sl_buf_sql_str(&q, lo);
         sl_buf_puts(&q, ", ");
@@ -565,7 +592,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data ? order.data : "");
   }
   sl_buf_fini(&order);
-  if ((rc = sl_ingest_stage_query(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, &stage, err))) {
+  if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &stage, err))) {
     sl_err_prefix(err, "%s: ", m->path);
     goto out;
   }
