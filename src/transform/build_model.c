@@ -171,44 +171,103 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       sl_free(added);
     }
     if (!dl->full && m->lookback_ms && r.data) {
-      /* Late rows: also every input row within the lookback of the newest output row. */
-      struct sl_buf w;
+      /* Late rows: also every input row within the lookback of the newest output row.
+       * The bound is computed first and written as a constant, so the input's files
+       * and row groups outside it are skipped by their statistics. */
+      struct sl_buf w, mq;
       sl_buf_init(&w);
-      sl_buf_printf(&w, "(SELECT DISTINCT * FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", r.data);
-      qname(&w, qt);
-      sl_buf_puts(&w, " WHERE ");
-      sl_buf_sql_ident(&w, m->event_time);
-      sl_buf_puts(&w, " >= (SELECT max(");
-      sl_buf_sql_ident(&w, m->event_time);
-      sl_buf_printf(&w, ") FROM %s) - to_milliseconds(%lld)))", this_rel, (long long)m->lookback_ms);
-      sl_buf_fini(&r);
-      r = w;
+      sl_buf_init(&mq);
+      sl_buf_puts(&mq, "SELECT CAST(max(");
+      sl_buf_sql_ident(&mq, m->event_time);
+      sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
+      sl_buf_sql_ident(&mq, m->event_time);
+      sl_buf_printf(&mq, ")) FROM %s", this_rel);
+      struct sl_duck_result res;
+      if ((rc = sl_duck_query(x->d, mq.data, &res, err))) {
+        sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
+        sl_buf_fini(&mq);
+        sl_buf_fini(&r);
+        sl_table_info_fini(&ti);
+        return rc;
+      }
+      char *hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
+      char *type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
+      sl_duck_result_fini(&res);
+      sl_buf_fini(&mq);
+      int type_ok = type && *type;
+      for (const char *c = type; type_ok && *c; c++)
+        type_ok = (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '(' || *c == ')' || *c == ',';
+      if (hi && type_ok) {
+        sl_buf_printf(&w, "(SELECT DISTINCT * FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", r.data);
+        qname(&w, qt);
+        sl_buf_puts(&w, " WHERE ");
+        sl_buf_sql_ident(&w, m->event_time);
+        sl_buf_puts(&w, " >= CAST(");
+        sl_buf_sql_str(&w, hi);
+        sl_buf_printf(&w, " AS %s) - to_milliseconds(%lld)))", type, (long long)m->lookback_ms);
+        sl_buf_fini(&r);
+        r = w;
+      } else {
+        sl_buf_fini(&w);
+      }
+      sl_free(hi);
+      sl_free(type);
     }
     if (!dl->full && !is_cur && r.data && has_key(x, m, qt)) {
       /* An input holding the model's key: every row of each changed key, so a model
-       * that aggregates per key sees whole groups, not just the new rows. */
-      struct sl_buf w, k, on;
+       * that aggregates per key sees whole groups, not just the new rows. The keys are
+       * kept in a temporary table; joined on equality, DuckDB pushes their range into
+       * the input's scan (rows with a NULL key part are joined apart). */
+      struct sl_buf w, k, eq, nd, anynull, ck;
       sl_buf_init(&w);
       sl_buf_init(&k);
-      sl_buf_init(&on);
+      sl_buf_init(&eq);
+      sl_buf_init(&nd);
+      sl_buf_init(&anynull);
+      sl_buf_init(&ck);
       key_list(&k, m, NULL);
       for (size_t q = 0; q < m->n_key; q++) {
-        if (q) sl_buf_puts(&on, " AND ");
-        sl_buf_puts(&on, "_sl_i.");
-        sl_buf_sql_ident(&on, m->key[q]);
-        sl_buf_puts(&on, " IS NOT DISTINCT FROM _sl_c.");
-        sl_buf_sql_ident(&on, m->key[q]);
+        const char *and = q ? " AND " : "";
+        sl_buf_printf(&eq, "%s_sl_i.", and);
+        sl_buf_sql_ident(&eq, m->key[q]);
+        sl_buf_puts(&eq, " = _sl_c.");
+        sl_buf_sql_ident(&eq, m->key[q]);
+        sl_buf_printf(&nd, "%s_sl_i.", and);
+        sl_buf_sql_ident(&nd, m->key[q]);
+        sl_buf_puts(&nd, " IS NOT DISTINCT FROM _sl_c.");
+        sl_buf_sql_ident(&nd, m->key[q]);
+        sl_buf_printf(&anynull, "%s_sl_i.", q ? " OR " : "");
+        sl_buf_sql_ident(&anynull, m->key[q]);
+        sl_buf_puts(&anynull, " IS NULL");
       }
-      sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
-      qname(&w, qt);
-      sl_buf_printf(&w, " AS _sl_i SEMI JOIN (SELECT DISTINCT %s FROM %s) AS _sl_c ON %s)", k.data, r.data, on.data);
-      /* Those keys are recomputed: whatever the model now gives for them (maybe no
-       * row, when its filter drops the new version) replaces what the table had. */
-      sl_buf_printf(&dl->deleted, "%s(SELECT DISTINCT %s FROM %s)", dl->deleted.len ? " UNION " : "", k.data, r.data);
+      sl_buf_printf(&ck, "_sl_ck_%zu", i);
+      struct sl_buf mk;
+      sl_buf_init(&mk);
+      sl_buf_printf(&mk, "CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT %s FROM %s", ck.data, k.data, r.data);
+      rc = sl_duck_exec(x->d, mk.data, err);
+      sl_buf_fini(&mk);
+      if (!rc) {
+        sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
+        qname(&w, qt);
+        sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s UNION ALL SELECT _sl_i.* FROM ", ck.data, eq.data);
+        qname(&w, qt);
+        sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s WHERE %s)", ck.data, nd.data, anynull.data);
+        /* Those keys are recomputed: whatever the model now gives for them (maybe no
+         * row, when its filter drops the new version) replaces what the table had. */
+        sl_buf_printf(&dl->deleted, "%s(SELECT * FROM %s)", dl->deleted.len ? " UNION " : "", ck.data);
+      }
       sl_buf_fini(&r);
       sl_buf_fini(&k);
-      sl_buf_fini(&on);
+      sl_buf_fini(&eq);
+      sl_buf_fini(&nd);
+      sl_buf_fini(&anynull);
+      sl_buf_fini(&ck);
       r = w;
+      if (rc) {
+        sl_buf_fini(&r);
+        sl_table_info_fini(&ti);
+        return rc;
+      }
     }
     sl_table_info_fini(&ti);
     dl->rel[i] = sl_buf_take(&r);
