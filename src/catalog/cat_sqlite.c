@@ -463,13 +463,27 @@ static int sq_commit(struct sl_catalog *cat, const struct sl_commit *cm, int64_t
     sqlite3_finalize(st);
   }
   for (size_t i = 0; i < cm->n_add; i++) added += cm->add[i].rows;
+  /* Files the new snapshot drops: each must be live in the parent, or someone else
+   * removed it first. */
+  int64_t dropped = 0;
+  for (size_t i = 0; !rc && !cm->replace && i < cm->n_remove; i++) {
+    if ((rc = prep(c, &st, err, "SELECT rows FROM data_files WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL",
+                   "is", table_id, cm->remove[i])))
+      goto out;
+    if (sqlite3_step(st) == SQLITE_ROW) dropped += sqlite3_column_int64(st, 0);
+    else
+      rc = sl_err_set(err, SL_ECONFLICT, "commit to %s.%s: data file %s is not part of the current snapshot; retry",
+                      cm->ns, cm->table, cm->remove[i]);
+    sqlite3_finalize(st);
+  }
+  if (rc) goto out;
   /* Snapshot times never go backwards within a table, even if the clock does. */
   if (now < prev_ts) now = prev_ts;
   if ((rc = prep(c, &st, err,
                  "INSERT INTO snapshots(table_id, parent_id, schema_id, ts_ms, operation, summary, total_rows)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
                  "iiiissi", table_id, current, schema_id, now, cm->operation ? cm->operation : "append", cm->summary_json,
-                 (cm->replace ? 0 : prev_rows) + added)))
+                 (cm->replace ? 0 : prev_rows - dropped) + added)))
     goto out;
   if (sqlite3_step(st) != SQLITE_DONE) rc = fail(c, err, "record snapshot");
   sqlite3_finalize(st);
@@ -480,6 +494,15 @@ static int sq_commit(struct sl_catalog *cat, const struct sl_commit *cm, int64_t
                    "ii", snap, table_id)))
       goto out;
     if (sqlite3_step(st) != SQLITE_DONE) rc = fail(c, err, "retire files");
+    sqlite3_finalize(st);
+    if (rc) goto out;
+  }
+  for (size_t i = 0; !cm->replace && i < cm->n_remove; i++) {
+    if ((rc = prep(c, &st, err,
+                   "UPDATE data_files SET removed_snapshot = ? WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL",
+                   "iis", snap, table_id, cm->remove[i])))
+      goto out;
+    if (sqlite3_step(st) != SQLITE_DONE) rc = fail(c, err, "retire file");
     sqlite3_finalize(st);
     if (rc) goto out;
   }

@@ -61,6 +61,8 @@ struct sl_commit {
   const struct sl_data_file *add;
   size_t n_add;
   int replace; /* files of the parent snapshot are not part of the new one */
+  const char *const *remove; /* or only these files of the parent (keys), e.g. rewritten by a merge */
+  size_t n_remove;
 };
 
 struct sl_catalog;

@@ -11,6 +11,7 @@ const struct sl_cmd sl_cli_commands[] = {
     {"ingest", sl_cmd_ingest, "load CSV, Parquet or JSON-lines files into a lake table"},
     {"cdc", sl_cmd_cdc, "capture a PostgreSQL source's changes as Debezium events"},
     {"build", sl_cmd_build, "build the models (SQL files) into silver and gold, checked before publishing"},
+    {"compile", sl_cmd_compile, "print the models' final SQL, refs resolved to the lake's files"},
     {"check", sl_cmd_check, "run the data quality checks on lake tables"},
     {"lineage", sl_cmd_lineage, "show the DAG of sources, models and checks"},
     {"sql", sl_cmd_sql, "query the lake with SQL (time travel with --as-of)"},

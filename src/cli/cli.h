@@ -40,5 +40,6 @@ int sl_cmd_build(int argc, char **argv);
 int sl_cmd_check(int argc, char **argv);
 int sl_cmd_lineage(int argc, char **argv);
 int sl_cmd_topic(int argc, char **argv);
+int sl_cmd_compile(int argc, char **argv);
 
 #endif

@@ -144,6 +144,7 @@ int sl_cmd_build(int argc, char **argv) {
                             .full_refresh = full,
                             .threads = threads ? threads : (int)p->build.threads,
                             .quarantine_limit = p->build.quarantine_limit,
+                            .incremental_file_size = p->build.incremental_file_size,
                             .progress = 1,
                             .cancel = &cancel_flag};
   struct sl_build_result res;

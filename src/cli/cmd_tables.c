@@ -155,8 +155,9 @@ int sl_cmd_describe(int argc, char **argv) {
       for (size_t i = 0; i < nf; i++) {
         sl_buf_puts(&b, i ? ",{\"path\":" : "{\"path\":");
         sl_buf_json_str(&b, df[i].path);
-        sl_buf_printf(&b, ",\"rows\":%lld,\"bytes\":%lld,\"stats\":%s}", (long long)df[i].rows,
-                      (long long)df[i].bytes, df[i].stats_json ? df[i].stats_json : "null");
+        sl_buf_printf(&b, ",\"rows\":%lld,\"bytes\":%lld,\"stats\":%s,\"partition\":%s}", (long long)df[i].rows,
+                      (long long)df[i].bytes, df[i].stats_json ? df[i].stats_json : "null",
+                      df[i].partition ? df[i].partition : "null");
       }
       sl_buf_puts(&b, "]");
     }

@@ -335,7 +335,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
     sl_duck_exec(d, "SET enable_progress_bar = true; SET enable_progress_bar_print = false; SET progress_bar_time = 100", err);
   pthread_t th;
   int have_thread = pthread_create(&th, NULL, watch_main, &wt) == 0;
-  rc = sl_ingest_copy_out(d, st, opts, select.data, prefix, uuid, &w, err);
+  rc = sl_ingest_copy_out(d, st, opts, select.data, prefix, uuid, NULL, &w, err);
   wt.done = 1;
   if (have_thread) pthread_join(th, NULL);
   for (size_t i = 0; i < w.n; i++) res->rows += w.rows[i];

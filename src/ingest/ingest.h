@@ -58,6 +58,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
 /* Files written by DuckDB into a table's data folder. */
 struct sl_ingest_written {
   char **keys, **urls, **stats;
+  char **partition; /* per file: {"col":"value"} of a partitioned write, or NULL */
   int64_t *rows, *bytes;
   size_t n;
 };
@@ -77,6 +78,12 @@ struct sl_ingest_stage {
  * failure the files written so far are removed. */
 int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
                           const char *table, const char *select, struct sl_ingest_stage *out, struct sl_err *err);
+/* The same, with the files laid out by the values of column partition_col (Hive style:
+ * <table>/data/<col>=<value>/<uuid>_<n>.parquet, the column kept in the files) and each
+ * file's value recorded in w.partition; partition_col NULL: not partitioned. */
+int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                             const char *table, const char *select, const char *partition_col,
+                             struct sl_ingest_stage *out, struct sl_err *err);
 /* A DuckDB relation reading the staged files (new string), for audits before publishing. */
 char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
 /* Publishes the staged files as one snapshot on top of expected_parent (0: new table);
@@ -84,6 +91,11 @@ char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
 int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
                            int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
                            struct sl_err *err);
+/* Publishes the staged files as one snapshot that also drops the parent's files named
+ * in remove (keys): a merge that rewrote only those files. */
+int sl_ingest_stage_commit_merge(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                                 int64_t expected_parent, const char *const *remove, size_t n_remove,
+                                 const char *summary_json, int64_t *snapshot_id, struct sl_err *err);
 /* Removes the staged files unless they were committed. */
 void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s);
 void sl_ingest_stage_fini(struct sl_ingest_stage *s);

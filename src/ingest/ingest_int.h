@@ -35,10 +35,11 @@ struct sl_ingest_csv_head {
 int sl_ingest_csv_header(const char *path, char want_delim, struct sl_ingest_csv_head *h, struct sl_err *err);
 void sl_ingest_csv_head_fini(struct sl_ingest_csv_head *h);
 
-/* Runs COPY (select) TO the table's data folder as files named <uuid>_<n>.parquet and
- * collects what DuckDB wrote. */
+/* Runs COPY (select) TO the table's data folder as files named <uuid>_<n>.parquet (in
+ * <col>=<value>/ folders when partition is a column) and collects what DuckDB wrote. */
 int sl_ingest_copy_out(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *select,
-                       const char *prefix, const char *uuid, struct sl_ingest_written *w, struct sl_err *err);
+                       const char *prefix, const char *uuid, const char *partition, struct sl_ingest_written *w,
+                       struct sl_err *err);
 void sl_ingest_written_free(struct sl_ingest_written *w);
 /* Removes every file of one write, found by its UUID prefix: after a failed or
  * interrupted COPY, DuckDB may have left files that it never reported. */

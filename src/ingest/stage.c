@@ -18,7 +18,9 @@ void sl_ingest_written_free(struct sl_ingest_written *w) {
     sl_free(w->keys[i]);
     sl_free(w->urls[i]);
     if (w->stats) sl_free(w->stats[i]);
+    if (w->partition) sl_free(w->partition[i]);
   }
+  sl_free(w->partition);
   sl_free(w->keys);
   sl_free(w->urls);
   sl_free(w->stats);
@@ -33,17 +35,54 @@ void sl_ingest_written_remove(struct sl_store *st, const char *prefix, const cha
   struct sl_err e;
   char **keys = NULL;
   size_t n = 0;
-  char *mine = sl_asprintf("%s/%s_", prefix, uuid);
+  char *mine = sl_asprintf("%s_", uuid);
   if (mine && !sl_store_list(st, prefix, &keys, &n, &e))
-    for (size_t i = 0; i < n; i++)
-      if (!strncmp(keys[i], mine, strlen(mine))) sl_store_del(st, keys[i], &e);
+    for (size_t i = 0; i < n; i++) {
+      /* <prefix>/<uuid>_n.parquet, or <prefix>/<col>=<value>/<uuid>_n.parquet */
+      const char *base = strrchr(keys[i], '/');
+      base = base ? base + 1 : keys[i];
+      if (!strncmp(keys[i], prefix, strlen(prefix)) && !strncmp(base, mine, strlen(mine))) sl_store_del(st, keys[i], &e);
+    }
   sl_str_list_free(keys, n);
   sl_free(mine);
 }
 
 /* Runs the COPY and collects what it wrote. */
+static int hexval(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* {"col":"value"} from a partitioned file's key <prefix>/<col>=<value>/<file>, the value
+ * percent-decoded as DuckDB encodes it; NULL if the key has no such folder. */
+static char *partition_of(const char *key, const char *prefix, const char *col) {
+  size_t pl = strlen(prefix), cl = strlen(col);
+  if (strncmp(key, prefix, pl) || key[pl] != '/' || strncmp(key + pl + 1, col, cl) || key[pl + 1 + cl] != '=') return NULL;
+  const char *v = key + pl + 2 + cl, *end = strchr(v, '/');
+  if (!end) return NULL;
+  struct sl_buf val, js;
+  sl_buf_init(&val);
+  sl_buf_init(&js);
+  for (const char *p = v; p < end; p++) {
+    int hi = end - p >= 3 ? hexval(p[1]) : -1, lo = end - p >= 3 ? hexval(p[2]) : -1;
+    if (*p == '%' && hi >= 0 && lo >= 0) {
+      sl_buf_putc(&val, (char)(hi * 16 + lo));
+      p += 2;
+    } else {
+      sl_buf_putc(&val, *p);
+    }
+  }
+  sl_buf_putc(&js, '{');
+  sl_buf_json_str(&js, col);
+  sl_buf_putc(&js, ':');
+  sl_buf_json_str(&js, val.data ? val.data : "");
+  sl_buf_putc(&js, '}');
+  sl_buf_fini(&val);
+  return sl_buf_take(&js);
+}
+
 int sl_ingest_copy_out(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *select,
-                    const char *prefix, const char *uuid, struct sl_ingest_written *w, struct sl_err *err) {
+                    const char *prefix, const char *uuid, const char *partition, struct sl_ingest_written *w,
+                    struct sl_err *err) {
   char *dir = sl_store_url(st, prefix);
   char *pattern = sl_asprintf("%s_{i}", uuid);
   struct sl_buf q;
@@ -55,11 +94,17 @@ int sl_ingest_copy_out(struct sl_duck *d, struct sl_store *st, const struct sl_i
   }
   sl_buf_printf(&q, "COPY (%s) TO ", select);
   sl_buf_sql_str(&q, dir);
-  sl_buf_printf(&q, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, ROW_GROUP_SIZE %lld, "
-                    "FILE_SIZE_BYTES %lld, FILENAME_PATTERN ",
-                (long long)opts->compression_level, (long long)opts->row_group_size,
-                (long long)opts->target_file_size);
+  sl_buf_printf(&q, " (FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL %lld, ROW_GROUP_SIZE %lld, ",
+                (long long)opts->compression_level, (long long)opts->row_group_size);
+  /* DuckDB cannot split partitioned output by size: one file per partition then. */
+  if (!partition) sl_buf_printf(&q, "FILE_SIZE_BYTES %lld, ", (long long)opts->target_file_size);
+  sl_buf_puts(&q, "FILENAME_PATTERN ");
   sl_buf_sql_str(&q, pattern);
+  if (partition) {
+    sl_buf_puts(&q, ", PARTITION_BY (");
+    sl_buf_sql_ident(&q, partition);
+    sl_buf_puts(&q, "), WRITE_PARTITION_COLUMNS true");
+  }
   if (sl_buf_puts(&q, ", OVERWRITE_OR_IGNORE, RETURN_STATS)")) {
     rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     goto out;
@@ -71,7 +116,8 @@ int sl_ingest_copy_out(struct sl_duck *d, struct sl_store *st, const struct sl_i
   w->urls = sl_calloc((size_t)n + 1, sizeof *w->urls);
   w->rows = sl_calloc((size_t)n + 1, sizeof *w->rows);
   w->bytes = sl_calloc((size_t)n + 1, sizeof *w->bytes);
-  if (!w->keys || !w->urls || !w->rows || !w->bytes) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  w->partition = sl_calloc((size_t)n + 1, sizeof *w->partition);
+  if (!w->keys || !w->urls || !w->rows || !w->bytes || !w->partition) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   for (int64_t i = 0; !rc && i < n; i++) {
     char *fname = sl_duck_result_text(&res, 0, i);
     w->urls[w->n] = fname;
@@ -81,6 +127,8 @@ int sl_ingest_copy_out(struct sl_duck *d, struct sl_store *st, const struct sl_i
     w->n++;
     if (!fname || !w->keys[w->n - 1])
       rc = sl_err_set(err, SL_EINTERNAL, "DuckDB wrote %s outside the table folder %s", fname ? fname : "?", dir);
+    else if (partition && !(w->partition[w->n - 1] = partition_of(w->keys[w->n - 1], prefix, partition)))
+      rc = sl_err_set(err, SL_EINTERNAL, "DuckDB wrote %s outside a %s=<value> folder", fname, partition);
   }
   sl_duck_result_fini(&res);
 out:
@@ -92,6 +140,12 @@ out:
 
 int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
                           const char *table, const char *select, struct sl_ingest_stage *out, struct sl_err *err) {
+  return sl_ingest_stage_query_by(d, st, opts, ns, table, select, NULL, out, err);
+}
+
+int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                             const char *table, const char *select, const char *partition_col,
+                             struct sl_ingest_stage *out, struct sl_err *err) {
   memset(out, 0, sizeof *out);
   out->prefix = sl_lake_table_data_prefix(ns, table);
   if (!out->prefix) return sl_err_set(err, SL_ENOMEM, "out of memory");
@@ -101,7 +155,7 @@ int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct s
   int rc = sl_sql_describe(d, from, &out->schema, err);
   sl_free(from);
   if (!rc) rc = sl_store_prepare(st, out->prefix, err);
-  if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, &out->w, err);
+  if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, partition_col, &out->w, err);
   for (size_t i = 0; i < out->w.n; i++) {
     out->rows += out->w.rows[i];
     out->bytes += out->w.bytes[i];
@@ -140,9 +194,9 @@ char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
   return sl_buf_take(&b);
 }
 
-int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
-                           int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
-                           struct sl_err *err) {
+static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                        int64_t expected_parent, int replace, const char *const *remove, size_t n_remove,
+                        const char *summary_json, int64_t *snapshot_id, struct sl_err *err) {
   struct sl_data_file *add = sl_calloc(s->w.n + 1, sizeof *add);
   if (!add) return sl_err_set(err, SL_ENOMEM, "out of memory");
   for (size_t i = 0; i < s->w.n; i++) {
@@ -150,22 +204,37 @@ int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, co
     add[i].rows = s->w.rows[i];
     add[i].bytes = s->w.bytes[i];
     add[i].stats_json = s->w.stats ? s->w.stats[i] : NULL;
+    add[i].partition = s->w.partition ? s->w.partition[i] : NULL;
   }
   struct sl_commit c = {
       .ns = ns,
       .table = table,
       .expected_parent = expected_parent,
-      .operation = !expected_parent ? "create" : replace ? "replace" : "append",
+      .operation = !expected_parent ? "create" : replace ? "replace" : n_remove ? "merge" : "append",
       .summary_json = summary_json,
       .schema = &s->schema,
       .add = add,
       .n_add = s->w.n,
       .replace = replace,
+      .remove = remove,
+      .n_remove = n_remove,
   };
   int rc = sl_catalog_commit(cat, &c, snapshot_id, err);
   sl_free(add);
   if (!rc) s->committed = 1;
   return rc;
+}
+
+int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                           int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
+                           struct sl_err *err) {
+  return stage_commit(cat, s, ns, table, expected_parent, replace, NULL, 0, summary_json, snapshot_id, err);
+}
+
+int sl_ingest_stage_commit_merge(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
+                                 int64_t expected_parent, const char *const *remove, size_t n_remove,
+                                 const char *summary_json, int64_t *snapshot_id, struct sl_err *err) {
+  return stage_commit(cat, s, ns, table, expected_parent, 0, remove, n_remove, summary_json, snapshot_id, err);
 }
 
 void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s) {

@@ -27,6 +27,11 @@ const struct sl_cfg_section sl_build_section = {
          "Models built at the same time (independent ones only).", 0},
         {"quarantine_limit", SL_OPT_INT, offsetof(struct sl_build_cfg, quarantine_limit), "1000", 0, 100000000, NULL,
          "Failing rows kept per failed check in quarantine.<ns>_<table>.", 0},
+        {"incremental_file_size", SL_OPT_SIZE, offsetof(struct sl_build_cfg, incremental_file_size), "16MB", 1 << 20,
+         (int64_t)1 << 40, NULL,
+         "Data file size of incremental models. Their files are sorted by unique_key and a merge rewrites only the "
+         "files holding changed keys, so smaller files make incremental builds cheaper (and reads a little slower).",
+         0},
         {NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0},
     },
     "Models (`sluice build`) and checks (`sluice check`).",

@@ -80,7 +80,7 @@ static int run_checks(struct sl_bctx *x, const struct sl_model *m, const char *q
 /* Deltas of incremental inputs: relation text per dep, and the keys deleted. */
 struct delta {
   char **rel;
-  struct sl_buf deleted; /* a UNION of key SELECTs, or empty */
+  struct sl_buf deleted; /* a UNION of key SELECTs, or empty: keys deleted, or recomputed from whole groups */
   int full;              /* a change no delta can express: build in full */
   char *why_full;
 };
@@ -139,9 +139,20 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
         sl_buf_fini(&r);
         return rc;
       }
+      int64_t truncated = 0;
+      if (is_cur) {
+        /* A truncate forgets every key before it, which no set of changed keys shows. */
+        char *tq = sl_asprintf("SELECT count(*) FROM (%s) WHERE _op = 't'", added);
+        if (tq && sl_duck_query_int(x->d, tq, &truncated, err)) truncated = 1;
+        sl_err_clear(err);
+        sl_free(tq);
+      }
       if (removed && !is_cur) {
         dl->full = 1;
         dl->why_full = sl_asprintf("input %s rewrote %lld files", qt, (long long)removed);
+      } else if (truncated) {
+        dl->full = 1;
+        dl->why_full = sl_asprintf("input %s was truncated", qt);
       } else if (is_cur) {
         /* Changed keys of the changelog: their current rows, and the deleted ones. */
         struct sl_buf k;
@@ -150,10 +161,9 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
         sl_buf_printf(&r, "(SELECT * FROM ");
         qname(&r, qt);
         sl_buf_printf(&r, " WHERE (%s) IN (SELECT (%s) FROM (%s)))", k.data, k.data, added);
-        sl_buf_printf(&dl->deleted, "%s(SELECT DISTINCT %s FROM (%s) EXCEPT SELECT %s FROM ", dl->deleted.len ? " UNION " : "",
-                      k.data, added, k.data);
-        qname(&dl->deleted, qt);
-        sl_buf_putc(&dl->deleted, ')');
+        /* Every changed key is recomputed: deleted ones, and those whose new row the
+         * model's filter drops, leave the table. */
+        sl_buf_printf(&dl->deleted, "%s(SELECT DISTINCT %s FROM (%s))", dl->deleted.len ? " UNION " : "", k.data, added);
         sl_buf_fini(&k);
       } else {
         sl_buf_printf(&r, "(%s)", added);
@@ -161,41 +171,103 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       sl_free(added);
     }
     if (!dl->full && m->lookback_ms && r.data) {
-      /* Late rows: also every input row within the lookback of the newest output row. */
-      struct sl_buf w;
+      /* Late rows: also every input row within the lookback of the newest output row.
+       * The bound is computed first and written as a constant, so the input's files
+       * and row groups outside it are skipped by their statistics. */
+      struct sl_buf w, mq;
       sl_buf_init(&w);
-      sl_buf_printf(&w, "(SELECT DISTINCT * FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", r.data);
-      qname(&w, qt);
-      sl_buf_puts(&w, " WHERE ");
-      sl_buf_sql_ident(&w, m->event_time);
-      sl_buf_puts(&w, " >= (SELECT max(");
-      sl_buf_sql_ident(&w, m->event_time);
-      sl_buf_printf(&w, ") FROM %s) - to_milliseconds(%lld)))", this_rel, (long long)m->lookback_ms);
-      sl_buf_fini(&r);
-      r = w;
+      sl_buf_init(&mq);
+      sl_buf_puts(&mq, "SELECT CAST(max(");
+      sl_buf_sql_ident(&mq, m->event_time);
+      sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
+      sl_buf_sql_ident(&mq, m->event_time);
+      sl_buf_printf(&mq, ")) FROM %s", this_rel);
+      struct sl_duck_result res;
+      if ((rc = sl_duck_query(x->d, mq.data, &res, err))) {
+        sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
+        sl_buf_fini(&mq);
+        sl_buf_fini(&r);
+        sl_table_info_fini(&ti);
+        return rc;
+      }
+      char *hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
+      char *type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
+      sl_duck_result_fini(&res);
+      sl_buf_fini(&mq);
+      int type_ok = type && *type;
+      for (const char *c = type; type_ok && *c; c++)
+        type_ok = (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '(' || *c == ')' || *c == ',';
+      if (hi && type_ok) {
+        sl_buf_printf(&w, "(SELECT DISTINCT * FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", r.data);
+        qname(&w, qt);
+        sl_buf_puts(&w, " WHERE ");
+        sl_buf_sql_ident(&w, m->event_time);
+        sl_buf_puts(&w, " >= CAST(");
+        sl_buf_sql_str(&w, hi);
+        sl_buf_printf(&w, " AS %s) - to_milliseconds(%lld)))", type, (long long)m->lookback_ms);
+        sl_buf_fini(&r);
+        r = w;
+      } else {
+        sl_buf_fini(&w);
+      }
+      sl_free(hi);
+      sl_free(type);
     }
     if (!dl->full && !is_cur && r.data && has_key(x, m, qt)) {
       /* An input holding the model's key: every row of each changed key, so a model
-       * that aggregates per key sees whole groups, not just the new rows. */
-      struct sl_buf w, k, on;
+       * that aggregates per key sees whole groups, not just the new rows. The keys are
+       * kept in a temporary table; joined on equality, DuckDB pushes their range into
+       * the input's scan (rows with a NULL key part are joined apart). */
+      struct sl_buf w, k, eq, nd, anynull, ck;
       sl_buf_init(&w);
       sl_buf_init(&k);
-      sl_buf_init(&on);
+      sl_buf_init(&eq);
+      sl_buf_init(&nd);
+      sl_buf_init(&anynull);
+      sl_buf_init(&ck);
       key_list(&k, m, NULL);
       for (size_t q = 0; q < m->n_key; q++) {
-        if (q) sl_buf_puts(&on, " AND ");
-        sl_buf_puts(&on, "_sl_i.");
-        sl_buf_sql_ident(&on, m->key[q]);
-        sl_buf_puts(&on, " IS NOT DISTINCT FROM _sl_c.");
-        sl_buf_sql_ident(&on, m->key[q]);
+        const char *and = q ? " AND " : "";
+        sl_buf_printf(&eq, "%s_sl_i.", and);
+        sl_buf_sql_ident(&eq, m->key[q]);
+        sl_buf_puts(&eq, " = _sl_c.");
+        sl_buf_sql_ident(&eq, m->key[q]);
+        sl_buf_printf(&nd, "%s_sl_i.", and);
+        sl_buf_sql_ident(&nd, m->key[q]);
+        sl_buf_puts(&nd, " IS NOT DISTINCT FROM _sl_c.");
+        sl_buf_sql_ident(&nd, m->key[q]);
+        sl_buf_printf(&anynull, "%s_sl_i.", q ? " OR " : "");
+        sl_buf_sql_ident(&anynull, m->key[q]);
+        sl_buf_puts(&anynull, " IS NULL");
       }
-      sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
-      qname(&w, qt);
-      sl_buf_printf(&w, " AS _sl_i SEMI JOIN (SELECT DISTINCT %s FROM %s) AS _sl_c ON %s)", k.data, r.data, on.data);
+      sl_buf_printf(&ck, "_sl_ck_%zu", i);
+      struct sl_buf mk;
+      sl_buf_init(&mk);
+      sl_buf_printf(&mk, "CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT %s FROM %s", ck.data, k.data, r.data);
+      rc = sl_duck_exec(x->d, mk.data, err);
+      sl_buf_fini(&mk);
+      if (!rc) {
+        sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
+        qname(&w, qt);
+        sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s UNION ALL SELECT _sl_i.* FROM ", ck.data, eq.data);
+        qname(&w, qt);
+        sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s WHERE %s)", ck.data, nd.data, anynull.data);
+        /* Those keys are recomputed: whatever the model now gives for them (maybe no
+         * row, when its filter drops the new version) replaces what the table had. */
+        sl_buf_printf(&dl->deleted, "%s(SELECT * FROM %s)", dl->deleted.len ? " UNION " : "", ck.data);
+      }
       sl_buf_fini(&r);
       sl_buf_fini(&k);
-      sl_buf_fini(&on);
+      sl_buf_fini(&eq);
+      sl_buf_fini(&nd);
+      sl_buf_fini(&anynull);
+      sl_buf_fini(&ck);
       r = w;
+      if (rc) {
+        sl_buf_fini(&r);
+        sl_table_info_fini(&ti);
+        return rc;
+      }
     }
     sl_table_info_fini(&ti);
     dl->rel[i] = sl_buf_take(&r);
@@ -203,6 +275,192 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
     if (dl->full) break;
   }
   return 0;
+}
+
+/* A merge that rewrites only the target's files holding changed keys. */
+struct merge {
+  int ok;                 /* 0: rewrite the whole table instead */
+  char **remove;          /* keys of the touched files */
+  size_t n_remove, n_files;
+  struct sl_buf touched;  /* their URLs, quoted and comma-separated */
+  struct sl_buf keep;     /* URLs of the files that stay */
+  int64_t removed_rows;
+};
+
+static void merge_fini(struct merge *mg) {
+  for (size_t i = 0; i < mg->n_remove; i++) sl_free(mg->remove[i]);
+  sl_free(mg->remove);
+  sl_buf_fini(&mg->touched);
+  sl_buf_fini(&mg->keep);
+}
+
+/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
+static int prunable_type(const char *t) {
+  static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                                   "UINTEGER", "UBIGINT", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", NULL};
+  for (int i = 0; ok[i]; i++)
+    if (!strcmp(t, ok[i])) return 1;
+  return 0;
+}
+
+static int same_columns(const struct sl_schema *a, const struct sl_schema *b) {
+  if (a->n_cols != b->n_cols) return 0;
+  for (size_t i = 0; i < a->n_cols; i++)
+    if (strcmp(a->cols[i].name, b->cols[i].name) || strcmp(a->cols[i].type, b->cols[i].type)) return 0;
+  return 1;
+}
+
+/* Finds the target's files that hold a key of _sl_keys: first by the files' min/max of
+ * a single-column key in the catalog, then exactly by reading the key column of the
+ * remaining candidates. The merge is possible when the changed rows have the table's
+ * columns. */
+static int plan_merge(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target, const char *on,
+                      struct merge *mg, struct sl_err *err) {
+  struct sl_schema want = {0}, have = {0}, keys = {0};
+  struct sl_data_file *files = NULL;
+  size_t nf = 0;
+  char **urls = NULL;
+  unsigned char *cand = NULL;
+  struct sl_buf q;
+  sl_buf_init(&q);
+  int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &want, err);
+  if (!rc) rc = sl_sql_describe(x->d, "_sl_delta", &have, err);
+  if (!rc) rc = sl_sql_describe(x->d, "_sl_keys", &keys, err);
+  if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
+  if (rc || !same_columns(&want, &have)) goto out;
+  mg->n_files = nf;
+  urls = sl_calloc(nf + 1, sizeof *urls);
+  cand = sl_calloc(nf + 1, 1);
+  mg->remove = sl_calloc(nf + 1, sizeof *mg->remove);
+  if (!urls || !cand || !mg->remove) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < nf; i++) {
+    if (!(urls[i] = sl_store_url(x->o->st, files[i].path))) {
+      rc = sl_err_set(err, SL_EINVAL, "%s.%s: data file key '%s' is not inside the lake", m->ns, m->name, files[i].path);
+      goto out;
+    }
+    cand[i] = 1;
+  }
+  /* Pruning by partition, when the partition column is part of the key: a file whose
+   * partition value no changed key has cannot hold one. */
+  int part_in_key = 0;
+  for (size_t k = 0; m->partition && k < m->n_key; k++) part_in_key |= !strcmp(m->key[k], m->partition);
+  if (part_in_key && nf) {
+    struct sl_duck_result r;
+    sl_buf_puts(&q, "SELECT DISTINCT CAST(");
+    sl_buf_sql_ident(&q, m->partition);
+    sl_buf_puts(&q, " AS VARCHAR) FROM _sl_keys");
+    if ((rc = sl_duck_query(x->d, q.data, &r, err))) goto out;
+    int64_t nv = sl_duck_result_rows(&r);
+    char **vals = sl_calloc((size_t)nv + 1, sizeof *vals);
+    int has_null = 0;
+    for (int64_t k = 0; vals && k < nv; k++) has_null |= !(vals[k] = sl_duck_result_text(&r, 0, k));
+    sl_duck_result_fini(&r);
+    for (size_t i = 0; vals && !has_null && i < nf; i++) {
+      json_t *pj = files[i].partition ? json_loads(files[i].partition, 0, NULL) : NULL;
+      const char *v = json_string_value(json_object_get(pj, m->partition));
+      int found = !v; /* no recorded value: keep it */
+      for (int64_t k = 0; v && k < nv && !found; k++) found = !strcmp(vals[k], v);
+      if (!found) cand[i] = 0;
+      json_decref(pj);
+    }
+    for (int64_t k = 0; vals && k < nv; k++) sl_free(vals[k]);
+    sl_free(vals);
+    sl_buf_reset(&q);
+  }
+  /* Pruning by the catalog's statistics: a file whose [min, max] holds no changed key
+   * cannot hold one. */
+  if (m->n_key == 1 && keys.n_cols == 1 && prunable_type(keys.cols[0].type) && nf) {
+    size_t nv = 0;
+    sl_buf_puts(&q, "SELECT f.i FROM (VALUES ");
+    for (size_t i = 0; i < nf; i++) {
+      json_t *st = files[i].stats_json ? json_loads(files[i].stats_json, 0, NULL) : NULL;
+      json_t *c = json_object_get(st, m->key[0]);
+      const char *lo = json_string_value(json_object_get(c, "min")), *hi = json_string_value(json_object_get(c, "max"));
+      if (lo && hi && cand[i]) {
+        sl_buf_printf(&q, "%s(%zu, ", nv++ ? ", " : "", i);
+        sl_buf_sql_str(&q, lo);
+        sl_buf_puts(&q, ", ");
+        sl_buf_sql_str(&q, hi);
+        sl_buf_putc(&q, ')');
+        cand[i] = 0; /* a candidate only if a key falls in its range */
+      }
+      json_decref(st);
+    }
+    sl_buf_puts(&q, ") AS f(i, lo, hi) WHERE EXISTS (SELECT 1 FROM _sl_keys AS k WHERE k.");
+    sl_buf_sql_ident(&q, m->key[0]);
+    sl_buf_printf(&q, " BETWEEN CAST(f.lo AS %s) AND CAST(f.hi AS %s))", keys.cols[0].type, keys.cols[0].type);
+    struct sl_duck_result r;
+    if (nv) {
+      if ((rc = sl_duck_query(x->d, q.data, &r, err))) goto out;
+      for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
+        int64_t i = duckdb_value_int64(&r.r, 0, (idx_t)k);
+        if (i >= 0 && (size_t)i < nf) cand[i] = 1;
+      }
+      sl_duck_result_fini(&r);
+    }
+  }
+  /* Exactly: the candidates whose key column holds a changed key. */
+  unsigned char *hit = sl_calloc(nf + 1, 1);
+  if (!hit) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  sl_buf_reset(&q);
+  sl_buf_puts(&q, "SELECT DISTINCT _sl_file FROM read_parquet([");
+  size_t nc = 0;
+  for (size_t i = 0; i < nf; i++)
+    if (cand[i]) {
+      if (nc++) sl_buf_putc(&q, ',');
+      sl_buf_sql_str(&q, urls[i]);
+    }
+  sl_buf_printf(&q, "], filename='_sl_file', union_by_name=true) AS _sl_t SEMI JOIN _sl_keys AS _sl_k ON %s", on);
+  if (nc) {
+    struct sl_duck_result r;
+    if ((rc = sl_duck_query(x->d, q.data, &r, err))) {
+      sl_free(hit);
+      goto out;
+    }
+    for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
+      char *f = sl_duck_result_text(&r, 0, k);
+      for (size_t i = 0; f && i < nf; i++)
+        if (cand[i] && !strcmp(urls[i], f)) hit[i] = 1;
+      sl_free(f);
+    }
+    sl_duck_result_fini(&r);
+  }
+  for (size_t i = 0; i < nf; i++) {
+    struct sl_buf *b = hit[i] ? &mg->touched : &mg->keep;
+    if (b->len) sl_buf_putc(b, ',');
+    sl_buf_sql_str(b, urls[i]);
+    if (hit[i]) {
+      mg->remove[mg->n_remove++] = sl_strdup(files[i].path);
+      mg->removed_rows += files[i].rows;
+    }
+  }
+  sl_free(hit);
+  mg->ok = 1;
+  if (mg->n_remove) {
+    /* The touched files must read back with the table's columns. */
+    struct sl_schema t = {0};
+    sl_buf_reset(&q);
+    sl_buf_printf(&q, "read_parquet([%s], union_by_name=true)", mg->touched.data);
+    mg->ok = !sl_sql_describe(x->d, q.data, &t, err) && same_columns(&want, &t);
+    sl_err_clear(err);
+    sl_schema_fini(&t);
+  }
+out:
+  for (size_t i = 0; urls && i < nf; i++) sl_free(urls[i]);
+  sl_free(urls);
+  sl_free(cand);
+  sl_data_file_list_free(files, nf);
+  sl_schema_fini(&want);
+  sl_schema_fini(&have);
+  sl_schema_fini(&keys);
+  sl_buf_fini(&q);
+  return rc;
 }
 
 static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
@@ -233,6 +491,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   struct sl_table_info target = {0};
   struct sl_ingest_stage stage = {0};
   struct delta dl = {0};
+  struct merge mg = {0};
   sl_buf_init(&dl.deleted);
   char *sql = NULL, *inputs = NULL, *summary = NULL, *reader = NULL;
   json_t *prev = NULL;
@@ -327,7 +586,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       sl_buf_json_str(&sb, sql);
       sl_buf_putc(&sb, '}');
       struct sl_commit c = {m->ns, m->name, target.current_snapshot, target.current_snapshot ? "replace" : "create",
-                            sb.data, &s, NULL, 0, 1};
+                            sb.data, &s, NULL, 0, 1, NULL, 0};
       rc = sl_catalog_commit(x->cat, &c, &res->snapshot_id, err);
       sl_buf_fini(&sb);
       res->how = sl_strdup("view");
@@ -338,6 +597,16 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   }
 
   int64_t changed = 0;
+  /* Incremental models are written sorted by their key, in smaller files, so that a
+   * merge finds the changed keys in few files and rewrites only those. */
+  struct sl_ingest_opts wopts = *x->o->iopts;
+  struct sl_buf order;
+  sl_buf_init(&order);
+  if (m->mat == SL_MAT_INCREMENTAL && m->n_key) {
+    if (x->o->incremental_file_size) wopts.target_file_size = x->o->incremental_file_size;
+    sl_buf_puts(&order, " ORDER BY ");
+    key_list(&order, m, NULL);
+  }
   if (incremental) {
     /* The new rows of changed keys replace the old ones; deleted keys go. */
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_delta AS SELECT * FROM (\n%s\n)", sql);
@@ -358,21 +627,51 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       sl_buf_sql_ident(&on, m->key[i]);
     }
     sl_buf_reset(&sel);
-    sl_buf_printf(&sel, "SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN (SELECT %s FROM _sl_delta%s%s) AS _sl_k ON %s"
-                        " UNION ALL BY NAME SELECT * FROM _sl_delta",
-                  this_rel.data, k.data, dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "",
-                  on.data);
+    sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
+                  dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
+    if (!(rc = sl_duck_exec(x->d, sel.data, err))) rc = plan_merge(x, m, &target, on.data, &mg, err);
+    sl_buf_reset(&sel);
+    if (!rc && mg.ok && mg.n_remove)
+      sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM read_parquet([%s], union_by_name=true) AS _sl_t ANTI JOIN "
+                          "_sl_keys AS _sl_k ON %s UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
+                    mg.touched.data, on.data, order.data ? order.data : "");
+    else if (!rc && mg.ok)
+      sl_buf_printf(&sel, "SELECT * FROM _sl_delta%s", order.data ? order.data : "");
+    else if (!rc)
+      sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN _sl_keys AS _sl_k ON %s"
+                          " UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
+                    this_rel.data, on.data, order.data ? order.data : "");
     sl_buf_fini(&k);
     sl_buf_fini(&on);
+    if (rc) {
+      sl_buf_fini(&order);
+      goto out;
+    }
   } else {
-    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)", sql);
+    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data ? order.data : "");
   }
-  if ((rc = sl_ingest_stage_query(x->d, x->o->st, x->o->iopts, m->ns, m->name, sel.data, &stage, err))) {
+  sl_buf_fini(&order);
+  if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &stage, err))) {
     sl_err_prefix(err, "%s: ", m->path);
     goto out;
   }
   res->rows = stage.rows;
-  reader = sl_ingest_stage_reader(&stage);
+  if (incremental && mg.ok) {
+    /* The new table: the files that stay and the staged ones. */
+    res->rows = target.rows - mg.removed_rows + stage.rows;
+    struct sl_buf rb;
+    sl_buf_init(&rb);
+    sl_buf_printf(&rb, "read_parquet([%s", mg.keep.data ? mg.keep.data : "");
+    for (size_t i = 0; i < stage.w.n; i++) {
+      if (i || mg.keep.len) sl_buf_putc(&rb, ',');
+      sl_buf_sql_str(&rb, stage.w.urls[i]);
+    }
+    sl_buf_puts(&rb, "], union_by_name=true)");
+    reader = mg.keep.len || stage.w.n ? sl_buf_take(&rb) : sl_ingest_stage_reader(&stage);
+    sl_buf_fini(&rb);
+  } else {
+    reader = sl_ingest_stage_reader(&stage);
+  }
   res->checks_from = x->checks->n;
   rc = reader ? run_checks(x, m, qualified, reader, x->checks, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   res->checks_to = x->checks->n;
@@ -383,7 +682,10 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                              x->run_id, x->o->quarantine_limit, &res->quarantined, err);
     goto out;
   }
-  if (incremental)
+  if (incremental && mg.ok)
+    res->how = sl_asprintf("incremental: %lld changed rows merged, %zu of %zu files rewritten", (long long)changed,
+                           mg.n_remove, mg.n_files);
+  else if (incremental)
     res->how = sl_asprintf("incremental: %lld changed rows merged", (long long)changed);
   else
     res->how = sl_asprintf("full%s%s", dl.why_full ? ": " : "", dl.why_full ? dl.why_full : "");
@@ -392,9 +694,14 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                         m->name, m->mat == SL_MAT_TABLE ? "table" : "incremental",
                         incremental ? "incremental" : "full", hash, inputs, (long long)stage.rows,
                         (long long)(incremental ? changed : stage.rows), x->run_id);
-  rc = summary ? sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
-                                        &res->snapshot_id, err)
-               : sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!summary)
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  else if (incremental && mg.ok)
+    rc = sl_ingest_stage_commit_merge(x->cat, &stage, m->ns, m->name, target.current_snapshot,
+                                      (const char *const *)mg.remove, mg.n_remove, summary, &res->snapshot_id, err);
+  else
+    rc = sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
+                                &res->snapshot_id, err);
   if (rc == SL_ECONFLICT) sl_err_prefix(err, "%s: another writer changed %s during the build; build again: ", m->path, qualified);
 out:
   if (!rc && res->status == SL_BUILD_OK && !res->how) res->how = sl_strdup("");
@@ -404,6 +711,7 @@ out:
   sl_free(dl.rel);
   sl_free(dl.why_full);
   sl_buf_fini(&dl.deleted);
+  merge_fini(&mg);
   json_decref(prev);
   sl_table_info_fini(&target);
   sl_buf_fini(&this_rel);

@@ -102,6 +102,20 @@ struct sl_render {
 };
 int sl_model_render(const struct sl_render *r, char **out, struct sl_err *err);
 
+/* The final SQL of a model (`sluice compile`, new string): each ref() and source() read
+ * through the Parquet files of the table's current snapshot (a view's SQL for a view,
+ * the name for a table without files of its own, such as a CDC <t>_current view), or
+ * with by_name through the quoted "namespace"."table". Needs the helper macros only to
+ * run it, not to render it. */
+int sl_model_compile(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const struct sl_models *ms,
+                     const struct sl_model *m, int by_name, char **sql, struct sl_err *err);
+/* The relation (new string, "(SELECT ... FROM read_parquet([...]))") reading a lake
+ * table's current snapshot; *out NULL when the table has no files of its own. */
+int sl_model_input_sql(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const char *qualified,
+                       char **out, struct sl_err *err);
+/* Fills order[0..ms->n) with model indices, each after the models it refs. */
+int sl_models_order(const struct sl_models *ms, size_t *order);
+
 /* Built-in helper macros (min_max_scale, robust_scale, log1p, ...). */
 extern const char sl_transform_macros[];
 
@@ -111,6 +125,7 @@ struct sl_build_cfg {
   char *default_namespace; /* where a model without namespace= goes */
   int64_t threads;
   int64_t quarantine_limit;
+  int64_t incremental_file_size;
 };
 extern const struct sl_cfg_section sl_build_section;
 
@@ -125,6 +140,7 @@ struct sl_build_opts {
   int full_refresh;
   int threads;
   int64_t quarantine_limit;
+  int64_t incremental_file_size; /* bytes per data file of incremental models; 0: the ingest's */
   int progress;
   volatile int *cancel;
 };

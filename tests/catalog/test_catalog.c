@@ -317,12 +317,54 @@ static void test_newer_format_refused(void) {
   CHECK_CONTAINS(err.msg, "upgrade sluice");
 }
 
+/* A snapshot that drops some files of its parent and adds others (a merge). */
+static void test_remove_files(void) {
+  struct sl_catalog *cat = open_cat();
+  struct sl_err err = {0};
+  const char *n1[] = {"id"}, *t1[] = {"BIGINT"};
+  struct sl_schema s1 = schema_of(n1, t1, 1);
+  int64_t a = 0, b = 0, m = 0, x = 0;
+  CHECK_EQ_INT(commit(cat, "rm", 0, &s1, "bronze/rm/data/a.parquet", 10, 0, &a, &err), 0);
+  CHECK_EQ_INT(commit(cat, "rm", a, &s1, "bronze/rm/data/b.parquet", 7, 0, &b, &err), 0);
+  struct sl_data_file add = {.path = "bronze/rm/data/a2.parquet", .rows = 9, .bytes = 90, .stats_json = "{}"};
+  const char *gone[] = {"bronze/rm/data/a.parquet"};
+  struct sl_commit c = {.ns = "bronze", .table = "rm", .expected_parent = b, .operation = "merge", .schema = &s1,
+                        .add = &add, .n_add = 1, .remove = gone, .n_remove = 1};
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c, &m, &err), 0);
+  struct sl_data_file *f = NULL;
+  size_t n = 0;
+  struct sl_table_info ti = {0};
+  CHECK_EQ_INT(sl_catalog_table_get(cat, "bronze", "rm", &ti, &err), 0);
+  CHECK_EQ_INT(ti.rows, 16);
+  CHECK_EQ_INT(ti.files, 2);
+  CHECK_EQ_INT(sl_catalog_files_at(cat, ti.table_id, m, &f, &n, &err), 0);
+  CHECK_EQ_INT(n, 2);
+  for (size_t i = 0; i < n; i++) CHECK(strcmp(f[i].path, "bronze/rm/data/a.parquet") != 0);
+  sl_data_file_list_free(f, n);
+  /* The parent still sees it (time travel). */
+  CHECK_EQ_INT(sl_catalog_files_at(cat, ti.table_id, b, &f, &n, &err), 0);
+  CHECK_EQ_INT(n, 2);
+  sl_data_file_list_free(f, n);
+  /* Removing a file the current snapshot does not have is a conflict, and changes nothing. */
+  c.expected_parent = m;
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c, &x, &err), SL_ECONFLICT);
+  CHECK_CONTAINS(err.msg, "bronze/rm/data/a.parquet");
+  sl_table_info_fini(&ti);
+  CHECK_EQ_INT(sl_catalog_table_get(cat, "bronze", "rm", &ti, &err), 0);
+  CHECK_EQ_INT(ti.current_snapshot, m);
+  CHECK_EQ_INT(ti.rows, 16);
+  sl_table_info_fini(&ti);
+  sl_schema_fini(&s1);
+  sl_catalog_close(cat);
+}
+
 int main(void) {
   snprintf(url, sizeof url, "sqlite:%s/catalog.db", sl_test_tmpdir());
   TEST_RUN(test_open_and_namespaces);
   TEST_RUN(test_commits_and_time_travel);
   TEST_RUN(test_schema_versions);
   TEST_RUN(test_conflicts);
+  TEST_RUN(test_remove_files);
   TEST_RUN(test_concurrent_processes);
   TEST_RUN(test_drop_and_errors);
   TEST_RUN(test_newer_format_refused);

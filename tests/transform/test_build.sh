@@ -30,6 +30,34 @@ expect_contains "lineage: text" "$(S lineage)" "gold.loan_features  (table"
 expect_contains "lineage: json edges" "$(S lineage --format json)" '{"from":"silver.loan","to":"gold.loan_features"}'
 expect_contains "lineage: dot" "$(S lineage --format dot)" '"bronze.loan" -> "silver.loan"'
 
+# --- compile: the printed SQL, run by DuckDB on its own, gives the built tables ---
+out=$(S compile)
+expect_contains "compile: refs become the current snapshot's files" "$out" "read_parquet(["
+expect_contains "compile: helper macros come first" "$(echo "$out" | head -3)" "MACRO log1p"
+expect_contains "compile: one_hot is expanded" "$out" 'AS "home_RENT"'
+# The whole text (macros, then each model ending in ';') runs as a script.
+expect_ok "compile: the sql output runs as is" S sql --format csv -- "$out"
+S compile --format json > "$T/compiled.json"
+rowsum() { echo "SELECT count(*), bit_xor(hash(_r)) FROM ($1) AS _r"; }
+for m in loan loan_features loan_default_rates; do
+  # The helper macros, then the model's SQL wrapped in a row checksum.
+  table=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+m = [m for m in d["models"] if m["model"] == sys.argv[2]][0]
+open(sys.argv[3], "w").write(d["macros"] + "\nSELECT count(*), bit_xor(hash(_r)) FROM (\n" + m["sql"] + "\n) AS _r")
+print(m["table"])' "$T/compiled.json" "$m" "$T/direct.sql")
+  expect_eq "compile: $table's SQL run directly equals the table" "$(q "$(cat "$T/direct.sql")")" \
+    "$(q "$(rowsum "SELECT * FROM $table")")"
+done
+expect_contains "compile --refs names" "$(S compile --select loan_features --refs names)" 'FROM "silver"."loan"'
+expect_eq "compile --select picks one model" "$(S compile --select loan_features | grep -c '^-- .* from models/')" "1"
+expect_eq "compile: json lists inputs with their reader" \
+  "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); m=[m for m in d["models"] if m["model"]=="loan"][0]; print(m["inputs"][0]["table"], "read_parquet" in m["inputs"][0]["sql"], m["unique_key"])' "$T/compiled.json")" \
+  "bronze.loan True ['id']"
+expect_exit "compile: bad --refs is a usage error" 2 S compile --refs nope
+expect_exit "compile: unknown selector" 2 S compile --select nosuchmodel
+
 # --- write-audit-publish: a failing error check keeps the old snapshot ---
 before=$(S snapshots silver.loan --format csv | tail -n +2 | wc -l)
 sed -i 's/between: {min: 18, max: 100}/between: {min: 30, max: 100}/' "$P/models/silver/loan.yml"

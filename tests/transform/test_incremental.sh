@@ -13,6 +13,10 @@ body="SELECT id, max(ver) AS ver, arg_max(val, ver) AS val, arg_max(ts, ver) AS 
 FROM {{ source('bronze', 'ev') }} GROUP BY id"
 printf "{{ config(materialized='incremental', unique_key='id', event_time='ts', lookback='1d') }}\n%s\n" "$body" > "$P/models/inc.sql"
 printf "{{ config(materialized='table') }}\n%s\n" "$body" > "$P/models/full.sql"
+# A filter over the latest version: a key whose new version is filtered out must leave.
+pos="SELECT * FROM ($body) WHERE val >= 0"
+printf "{{ config(materialized='incremental', unique_key='id') }}\n%s\n" "$pos" > "$P/models/inc_pos.sql"
+printf "{{ config(materialized='table') }}\n%s\n" "$pos" > "$P/models/full_pos.sql"
 
 # batch SEED STEP MODE: a CSV of new keys, new versions of old keys and late rows.
 batch() {
@@ -48,9 +52,12 @@ for seed in $(seq 1 "$seeds"); do
     fi
     S ingest "$T/b.csv" --into bronze.ev --mode $mode >/dev/null || fail "seed $seed step $step: ingest"
     out=$(S build --format json 2>&1) || fail "seed $seed step $step: build: $out"
-    diff=$(q "select count(*) from ((select * from silver.inc except all select * from silver.full)
-                                   union all (select * from silver.full except all select * from silver.inc))")
-    if [ "$diff" != 0 ]; then fail "seed $seed step $step: incremental differs from full in $diff rows: $(q "select * from ((select 1 side, * from silver.inc except all select 1, * from silver.full) union all (select 2, * from silver.full except all select 2, * from silver.inc)) order by id limit 4")"; fi
+    for pair in "inc full" "inc_pos full_pos"; do
+      set -- $pair
+      diff=$(q "select count(*) from ((select * from silver.$1 except all select * from silver.$2)
+                                     union all (select * from silver.$2 except all select * from silver.$1))")
+      if [ "$diff" != 0 ]; then fail "seed $seed step $step: $1 differs from $2 in $diff rows: $(q "select * from ((select 1 side, * from silver.$1 except all select 1, * from silver.$2) union all (select 2, * from silver.$2 except all select 2, * from silver.$1)) order by id limit 4")"; fi
+    done
     if [ "$step" -gt 0 ] && [ "$mode" = append ] && [[ "$out" != *'"how":"incremental:'* ]]; then
       fail "seed $seed step $step: not built incrementally: $out"
     fi
@@ -63,4 +70,34 @@ expect_contains "a build without changes" "$(S build)" "fresh"
 expect_eq "... makes no snapshot" "$(S snapshots silver.inc --format csv | tail -n +2 | wc -l)" "$n"
 expect_ok "--full-refresh rebuilds" S build --full-refresh --select inc
 expect_eq "... and still equals full" "$(q "select count(*) from (select * from silver.inc except all select * from silver.full)")" "0"
+# The merge rewrites only the files holding changed keys; new keys go to new files.
+# (inc_pos has no lookback window, which would recompute the newest rows too.)
+rm -rf "$P/lake" "$P/.sluice" && "$SLUICE" init "$P" >/dev/null 2>&1
+files() { S describe "silver.$1" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])'; }
+same() { q "select count(*) from ((select * from silver.$1 except all select * from silver.$2) union all (select * from silver.$2 except all select * from silver.$1))"; }
+for b in 0 1 2 3 4 5; do
+  python3 -c "
+print('id,ver,val,ts')
+for i in range(40): print(f'{$b * 1000 + i},{$b},{i},2026-01-0{1 + $b} 00:00:00')" > "$T/b.csv"
+  S ingest "$T/b.csv" --into bronze.ev >/dev/null
+  out=$(S build --select inc_pos --format json)
+  [ $b = 0 ] || expect_contains "new keys only (batch $b): no file rewritten" "$out" "40 changed rows merged, 0 of $b files rewritten"
+done
+expect_eq "six batches, six files" "$(files inc_pos)" "6"
+# New versions of keys of batches 2 and 4 only; 2005's is filtered out.
+printf 'id,ver,val,ts\n2003,10,7,2026-01-09 00:00:00\n2005,10,-8,2026-01-09 00:00:00\n4001,10,9,2026-01-09 00:00:00\n' > "$T/b.csv"
+S ingest "$T/b.csv" --into bronze.ev >/dev/null
+out=$(S build --select inc_pos --format json)
+expect_contains "updates in two files: only those are rewritten" "$out" "2 changed rows merged, 2 of 6 files rewritten"
+expect_eq "... the table has 4 + 1 files" "$(files inc_pos)" "5"
+expect_eq "... the snapshot is a merge" "$(S snapshots silver.inc_pos --format csv | tail -1 | grep -c merge)" "1"
+expect_eq "... the filtered-out key left" "$(q "select count(*) from silver.inc_pos where id = 2005")" "0"
+expect_eq "... the row count is kept" "$(S describe silver.inc_pos --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"])')" "239"
+S build --select full_pos >/dev/null
+expect_eq "... and it equals the full build" "$(same inc_pos full_pos)" "0"
+printf 'id,ver,val,ts\n1002,20,-1,2026-01-10 00:00:00\n5039,20,3,2026-01-10 00:00:00\n' > "$T/b.csv"
+S ingest "$T/b.csv" --into bronze.ev >/dev/null
+out=$(S build --select 'inc_pos full_pos' --format json)
+expect_contains "again: two files" "$out" "1 changed rows merged, 2 of 5 files rewritten"
+expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
 finish

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# bench_build.sh SLUICE: models over the loans data (BENCH_ROWS rows, default 10
+# million) in bronze.loan.
+#  1. The examples/loans models (silver.loan, gold.loan_features, gold view) built by
+#     `sluice build`, and the same SQL (`sluice compile`) run by DuckDB alone through
+#     @duckdb/node-api over the same Parquet files, in the same run: both times and the
+#     ratio. Then the same build with the example's checks (write-audit-publish).
+#  2. An incremental model (bench/build_models/loan_latest.sql: the latest version of
+#     each id): after 1% of the rows change (updates, inserts and late rows appended to
+#     bronze.loan as a new snapshot) an incremental build against a full one; the two
+#     results must be equal.
+# BENCH_BUILD_PARTS="models" or "incremental" runs one of the two.
+set -euo pipefail
+sluice=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+rows=${BENCH_ROWS:-10000000}
+work=${BENCH_DIR:-$top/bench/out}/build
+threads=$(nproc)
+mkdir -p "$work"
+export SLUICE_PROGRESS=0
+secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", (b-a)/1e9}'; }
+
+# The loans data with an updated_at (one second apart by id), as Parquet.
+src="$work/loans-$rows.parquet"
+if [ ! -f "$src" ]; then
+  "$sluice" gen loans --rows "$rows" --seed 11 --out "$work/gen-$rows.parquet" >/dev/null
+  rm -rf "$work/tmp" && "$sluice" init "$work/tmp" >/dev/null
+  "$sluice" --project "$work/tmp" sql "COPY (SELECT *, TIMESTAMP '2025-01-01' + to_seconds(id) AS updated_at
+    FROM read_parquet('$work/gen-$rows.parquet')) TO '$src.tmp' (FORMAT parquet, COMPRESSION zstd)" >/dev/null
+  mv "$src.tmp" "$src" && rm -rf "$work/tmp" "$work/gen-$rows.parquet"
+fi
+
+P=$work/proj
+S() { "$sluice" --project "$P" "$@"; }
+q() { S sql --format csv "$1" | tail -n +2; }
+rm -rf "$P" "$work/duck"
+cp -r "$top/examples/loans" "$P"
+mkdir -p "$work/checks" && find "$P/models" -name '*.yml' -exec mv {} "$work/checks/" \;
+S ingest "$src" --into bronze.loan >/dev/null
+cat "$P"/lake/bronze/loan/data/*.parquet >/dev/null  # both sides start with the files in the page cache
+
+parts=${BENCH_BUILD_PARTS:-models incremental}  # either or both
+if [[ $parts == *models* ]]; then
+# --- 1. the loans models: sluice build against the same SQL in DuckDB alone ---
+S compile --refs names --format json > "$work/compiled.json"
+t0=$(date +%s%N); S build >/dev/null; t1=$(date +%s%N)
+sl_s=$(secs "$t0" "$t1")
+duck=$(NODE_PATH="$top/.deps/node/node_modules" node "$top/bench/duckdb_build.cjs" "$work/compiled.json" "$work/duck" "$threads")
+duck_s=$(echo "$duck" | sed 's/.*"seconds":\([0-9.]*\).*/\1/')
+duck_rows=$(echo "$duck" | sed 's/.*"silver.loan":\([0-9]*\).*/\1/')
+sl_rows=$(q "select count(*) from silver.loan")
+[ "$sl_rows" = "$duck_rows" ] || { echo "bench: silver.loan has $sl_rows rows in sluice, $duck_rows in DuckDB" >&2; exit 1; }
+# With the example's checks: each output audited before it is published.
+cp "$work"/checks/loan.yml "$P/models/silver/" && cp "$work"/checks/loan_features.yml "$P/models/gold/"
+t0=$(date +%s%N); S build >/dev/null; t1=$(date +%s%N)
+chk_s=$(secs "$t0" "$t1")
+nchecks=$(q "select count(*) from audit.check_results where run_id = (select max_by(run_id, finished_at) from audit.build_runs)")
+
+awk -v r="$rows" -v s="$sl_s" -v d="$duck_s" -v c="$chk_s" -v n="$nchecks" -v o="$sl_rows" 'BEGIN{
+  printf "build the loans models over %d rows (silver.loan %d rows, gold.loan_features, gold view)\n", r, o;
+  printf "  sluice build                %7.2f s\n", s;
+  printf "  DuckDB alone (node)         %7.2f s  (the SQL of sluice compile)\n", d;
+  printf "  sluice overhead             %6.1f%% (goal <= 10%%)\n", (s/d - 1) * 100;
+  printf "  sluice build + %2d checks    %7.2f s  (write-audit-publish)\n", n, c }'
+
+fi
+[[ $parts == *incremental* ]] || exit 0
+
+# --- 2. incremental: 1% of the rows change ---
+cp "$top/bench/build_models/loan_latest.sql" "$P/models/silver/"
+t0=$(date +%s%N); S build --select loan_latest >/dev/null; t1=$(date +%s%N)
+first_s=$(secs "$t0" "$t1")
+files=$(S describe silver.loan_latest --format json | sed -n 's/.*"files":\([0-9]*\).*/\1/p' | head -1)
+printf 'incremental model silver.loan_latest (%d rows in %s files)\n' "$rows" "$files"
+printf '  first build (full)            %7.2f s\n' "$first_s"
+sum="select count(*), bit_xor(hash(t)) from silver.loan_latest t"
+# round NAME UPDATES_WHERE NEW_ID_OFFSET: new versions of the rows matching
+# UPDATES_WHERE (200 days newer), new ids (0.2%) and late rows (new ids with an old
+# updated_at, 0.01%) appended to bronze.loan as one snapshot; then an incremental
+# build, checked against a full rebuild.
+round() {
+  local name=$1 where=$2 off=$3
+  S sql "COPY (
+    SELECT * REPLACE (round(loan_amnt * 1.1, 2) AS loan_amnt, loan_int_rate + 0.5 AS loan_int_rate,
+                      updated_at + INTERVAL 200 DAY AS updated_at)
+      FROM bronze.loan WHERE $where
+    UNION ALL
+    SELECT * REPLACE (id + $off AS id, updated_at + INTERVAL 200 DAY AS updated_at)
+      FROM bronze.loan WHERE id % 500 = 3 AND id <= $rows
+    UNION ALL
+    SELECT * REPLACE (id + $off + $rows AS id, TIMESTAMP '2024-06-01' AS updated_at)
+      FROM bronze.loan WHERE id <= $((rows / 10000))
+  ) TO '$work/changes.parquet' (FORMAT parquet, COMPRESSION zstd)" >/dev/null
+  S ingest "$work/changes.parquet" --into bronze.loan >/dev/null
+  local changed out inc_s full_s inc_sum full_sum how
+  changed=$(q "select count(*) from read_parquet('$work/changes.parquet')")
+  t0=$(date +%s%N); out=$(S build --select loan_latest --format json); t1=$(date +%s%N)
+  inc_s=$(secs "$t0" "$t1")
+  [[ "$out" == *'"how":"incremental:'* ]] || { echo "bench: the build was not incremental: $out" >&2; exit 1; }
+  how=$(echo "$out" | sed 's/.*"how":"incremental: \([^"]*\)".*/\1/')
+  inc_sum=$(q "$sum")
+  t0=$(date +%s%N); S build --select loan_latest --full-refresh >/dev/null; t1=$(date +%s%N)
+  full_s=$(secs "$t0" "$t1")
+  full_sum=$(q "$sum")
+  [ "$inc_sum" = "$full_sum" ] || { echo "bench: incremental ($inc_sum) differs from full ($full_sum)" >&2; exit 1; }
+  awk -v n="$name" -v r="$rows" -v c="$changed" -v i="$inc_s" -v u="$full_s" -v h="$how" 'BEGIN{
+    printf "  %s: %d rows changed (%.2f%%)\n", n, c, c * 100 / r;
+    printf "    incremental build           %7.2f s  (%s)\n", i, h;
+    printf "    full rebuild, same result   %7.2f s\n", u;
+    printf "    speed-up full/incremental   %7.1fx (goal >= 20x)\n", u / i }'
+}
+round "recent rows updated (ids in the newest 10%)" "id > $((rows * 9 / 10)) AND id <= $rows AND id % 12 = 5" $((2 * rows))
+round "rows updated anywhere (every file)" "id % 125 = 7 AND id <= $rows" $((4 * rows))
