@@ -8,10 +8,13 @@
  * Durability (as pg_recvlogical): events of a transaction are written to the sink at
  * its Commit, the sink is synced, and only then is the commit's end LSN reported as
  * flushed. Between transactions a keepalive's WAL position is confirmed too, so a slot
- * whose tables are quiet does not hold WAL back.
+ * whose tables are quiet does not hold WAL back; the optional heartbeat writes to the
+ * source's database while they are quiet.
+ * Idle: when libpq's buffer and the socket hold nothing more, the sink is asked to make
+ * what it holds durable at once, so a quiet stream is not held back by batching.
  * Failure: a dropped connection is retried with backoff (1 s doubling to 30 s);
- * configuration problems (wal_level, privileges, an invalidated slot, a table without
- * a key) stop with a message that says what to do. */
+ * configuration problems (wal_level, privileges, an invalidated or dropped slot, a
+ * table without a key) stop with a message that says what to do. */
 #include "cdc/cdc_int.h"
 #include "cdc/event.h"
 

@@ -138,4 +138,13 @@ expect_eq "every insert and update of those transactions once" \
 cols=$(psql -c "SELECT count(*) FROM information_schema.columns WHERE table_name = 'a'")
 expect_eq "the changelog has every column" \
   "$(S sql --format csv "SELECT count(*) FROM (DESCRIBE bronze.a_changes)" | tail -1)" "$(( cols + 4 ))"
+
+# 7. A column whose type changes upstream stops with table, column and LSN; nothing of
+#    the transaction reaches the lake.
+before=$(S sql --format csv "SELECT count(*) FROM bronze.a_changes" | tail -1)
+psql -c "ALTER TABLE a ALTER COLUMN v TYPE bigint" -c "INSERT INTO a (id, v) VALUES (99999999, 1)"
+expect_exit "type change stops" 1 S cdc app --max-events 1
+expect_contains "type change message" "$out" "column v of public.a changed type from INTEGER to BIGINT at LSN"
+expect_contains "type change: what to do" "$out" "--snapshot always"
+expect_eq "nothing of it in the lake" "$(S sql --format csv "SELECT count(*) FROM bronze.a_changes" | tail -1)" "$before"
 finish
