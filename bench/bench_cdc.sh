@@ -116,9 +116,9 @@ S sql --format csv "WITH s AS (SELECT epoch_ms(CAST(\"time\" AS TIMESTAMPTZ)) AS
     printf "  commit-to-queryable in bronze: p50 %.0f ms, p99 %.0f ms, max %.0f ms over %d rows (%.0f rows/s achieved, %d lake commits) (goal p99 < 100 ms)\n", $2, $3, $4, $1, $1/sec, $5 }'
 
 # Commit-to-event for JSON lines at the same rate (its slot first read up to now).
-S cdc bench --to jsonl:/dev/null --idle-exit 500 2>/dev/null
+S cdc bench --to jsonl:/dev/null --idle-exit 3000 2>/dev/null
 : > "$work/lat.jsonl"
-"$sluice" --project "$work/proj" cdc bench --to "jsonl:$work/lat.jsonl" 2>/dev/null &
+"$sluice" --project "$work/proj" cdc bench --to "jsonl:$work/lat.jsonl" 2>"$work/lat.err" &
 cdc=$!
 sleep 1
 psql -c "CALL steady(10000000, $rate, $(( secs < 10 ? secs : 10 )), $per_tx)"

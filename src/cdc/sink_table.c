@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define N_META 4
 
@@ -59,7 +60,7 @@ struct tsink {
   const struct sl_cdc_source *src;
   const struct sl_cdc_lake *lake;
   struct sl_duck *d;
-  int threads, threads_now; /* DuckDB threads for a large batch (0: all cores); in use now */
+  int threads, threads_now; /* DuckDB threads for a large batch (0: all cores), and in use now */
   struct ctable *t;
   size_t n;
   int64_t pending, first_ns;
@@ -305,10 +306,11 @@ static int ts_event(struct sl_cdc_sink *s, const struct sl_cdc_event_src *es, co
  * a few rows), all of them for large ones. */
 static void set_threads(struct tsink *t, int64_t rows) {
   int want = rows >= 100000 ? t->threads : 1;
+  if (want <= 0) want = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (want <= 0) want = 1;
   if (want == t->threads_now) return;
   char sql[64];
-  if (want > 0) snprintf(sql, sizeof sql, "SET threads = %d", want);
-  else snprintf(sql, sizeof sql, "RESET threads");
+  snprintf(sql, sizeof sql, "SET threads = %d", want);
   struct sl_err e;
   if (!sl_duck_exec(t->d, sql, &e)) t->threads_now = want;
 }
