@@ -76,8 +76,8 @@ struct sl_cdc_lake {
   const struct sl_duck_opts *dopts;
   const struct sl_ingest_opts *iopts;
   const char *staging;   /* folder for batch files */
-  int64_t batch_events;  /* commit to the lake after this many events ... */
-  int64_t batch_ms;      /* ... or this long after the first pending one */
+  int64_t batch_events;  /* while the stream is busy, commit after this many events ... */
+  int64_t batch_ms;      /* ... or this long after the first pending one; idle: at once */
 };
 
 struct sl_cdc_run_opts {
