@@ -25,6 +25,9 @@ struct sl_cdc_source {
   int64_t chunk_rows;  /* rows per primary-key chunk of a batch load */
   int64_t parallel;    /* connections copying chunks at once */
   int64_t heartbeat_ms;
+  char *heartbeat_table; /* schema.table sluice upserts into when the captured tables are idle */
+  char *heartbeat_query; /* or a statement of the user's (Debezium's heartbeat.action.query) */
+  int decimal_handling;  /* enum sl_cdc_decimal (cdc/event.h): numeric values in envelopes */
   char *topic_prefix;  /* Debezium topic prefix (topic.prefix) */
   char *table_prefix;  /* prefix of bronze table names */
 };
@@ -74,8 +77,8 @@ struct sl_cdc_lake {
   const struct sl_duck_opts *dopts;
   const struct sl_ingest_opts *iopts;
   const char *staging;   /* folder for batch files */
-  int64_t batch_events;  /* commit to the lake after this many events ... */
-  int64_t batch_ms;      /* ... or this long after the first pending one */
+  int64_t batch_events;  /* while the stream is busy, commit after this many events ... */
+  int64_t batch_ms;      /* ... or this long after the first pending one; idle: at once */
 };
 
 struct sl_cdc_run_opts {

@@ -147,10 +147,10 @@ static int base64_of_hex(struct sl_buf *b, const char *s, size_t n) {
   return sl_buf_putc(b, '"');
 }
 
-static int scalar_json(struct sl_buf *b, uint32_t oid, const char *s, size_t n);
+static int scalar_json(struct sl_buf *b, uint32_t oid, const char *s, size_t n, int dec, int fixed);
 
 /* PostgreSQL's array literal {a,"b c",NULL,{nested}} to a JSON array. */
-static int array_json(struct sl_buf *b, uint32_t elem, const char *s, size_t n) {
+static int array_json(struct sl_buf *b, uint32_t elem, const char *s, size_t n, int dec, int fixed) {
   if (n < 2 || s[0] != '{' || s[n - 1] != '}') return put_str_n(b, s, n);
   sl_buf_putc(b, '[');
   size_t i = 1, count = 0;
@@ -172,7 +172,7 @@ static int array_json(struct sl_buf *b, uint32_t elem, const char *s, size_t n) 
         if (s[j] == '{') depth++;
         if (s[j] == '}' && --depth == 0) break;
       }
-      array_json(b, elem, s + i, j - i + 1);
+      array_json(b, elem, s + i, j - i + 1, dec, fixed);
       i = j + 1;
       continue;
     }
@@ -190,17 +190,90 @@ static int array_json(struct sl_buf *b, uint32_t elem, const char *s, size_t n) 
     }
     const char *v = item.data ? item.data : "";
     if (!quoted && !strcmp(v, "NULL")) sl_buf_puts(b, "null");
-    else scalar_json(b, elem, v, strlen(v));
+    else scalar_json(b, elem, v, strlen(v), dec, fixed);
   }
   sl_buf_fini(&item);
   return sl_buf_putc(b, ']');
 }
 
-static int scalar_json(struct sl_buf *b, uint32_t oid, const char *s, size_t n) {
+/* numeric under decimal_handling: "12.50", 12.5, or Kafka Connect's Decimal (base64
+ * of the unscaled value as big-endian two's complement, as Java's BigInteger
+ * toByteArray) and, without a declared scale, Debezium's {"scale","value"}. */
+static int numeric_json(struct sl_buf *b, const char *s, size_t n, int dec, int fixed) {
+  if (!is_json_number(s, n)) return put_str_n(b, s, n); /* NaN, Infinity */
+  if (dec == SL_DEC_STRING) return put_str_n(b, s, n);
+  if (dec == SL_DEC_DOUBLE) {
+    char tmp[64], out[40];
+    if (n >= sizeof tmp) return put_str_n(b, s, n);
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    double d = strtod(tmp, NULL);
+    for (int prec = 15; prec <= 17; prec++) { /* the shortest text that reads back the same double */
+      snprintf(out, sizeof out, "%.*g", prec, d);
+      if (strtod(out, NULL) == d) break;
+    }
+    if (!is_json_number(out, strlen(out))) return put_str_n(b, out, strlen(out)); /* out of double's range */
+    return sl_buf_puts(b, out);
+  }
+  int neg = s[0] == '-', scale = 0, frac = 0;
+  /* Magnitude as little-endian bytes, from the digits (the decimal point dropped). */
+  size_t cap = n / 2 + 2, len = 0;
+  unsigned char *m = sl_calloc(cap, 1);
+  if (!m) return SL_ENOMEM;
+  for (size_t i = neg; i < n; i++) {
+    if (s[i] == '.') {
+      frac = 1;
+      continue;
+    }
+    unsigned carry = (unsigned)(s[i] - '0');
+    scale += frac;
+    for (size_t k = 0; k < len; k++) {
+      unsigned v = m[k] * 10u + carry;
+      m[k] = (unsigned char)(v & 0xff);
+      carry = v >> 8;
+    }
+    if (carry) m[len++] = (unsigned char)carry;
+  }
+  /* Big-endian two's complement, shortest form. */
+  unsigned char *be = sl_calloc(len + 2, 1);
+  if (!be) {
+    sl_free(m);
+    return SL_ENOMEM;
+  }
+  size_t bl = 0;
+  if (!neg || !len) {
+    if (!len || m[len - 1] & 0x80) be[bl++] = 0;
+    for (size_t k = len; k-- > 0;) be[bl++] = m[k];
+  } else {
+    unsigned carry = 1;
+    for (size_t k = 0; k < len; k++) { /* ~m + 1, little-endian */
+      unsigned v = (unsigned char)~m[k] + carry;
+      m[k] = (unsigned char)(v & 0xff);
+      carry = v >> 8;
+    }
+    if (!(m[len - 1] & 0x80)) be[bl++] = 0xff;
+    for (size_t k = len; k-- > 0;) be[bl++] = m[k];
+  }
+  sl_free(m);
+  if (!fixed) sl_buf_printf(b, "{\"scale\":%d,\"value\":", scale);
+  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  sl_buf_putc(b, '"');
+  for (size_t i = 0; i < bl; i += 3) {
+    uint32_t v = (uint32_t)be[i] << 16 | (i + 1 < bl ? (uint32_t)be[i + 1] << 8 : 0) | (i + 2 < bl ? be[i + 2] : 0);
+    char q[4] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < bl ? tbl[v >> 6 & 63] : '=', i + 2 < bl ? tbl[v & 63] : '='};
+    sl_buf_append(b, q, 4);
+  }
+  sl_free(be);
+  sl_buf_putc(b, '"');
+  return fixed ? 0 : sl_buf_putc(b, '}');
+}
+
+static int scalar_json(struct sl_buf *b, uint32_t oid, const char *s, size_t n, int dec, int fixed) {
   int64_t v;
   switch (oid) {
   case OID_BOOL: return sl_buf_puts(b, n && s[0] == 't' ? "true" : "false");
-  case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID: case OID_NUMERIC:
+  case OID_NUMERIC: return numeric_json(b, s, n, dec, fixed);
+  case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
   case OID_FLOAT4: case OID_FLOAT8:
     if (is_json_number(s, n)) return sl_buf_append(b, s, n);
     return put_str_n(b, s, n); /* NaN, Infinity */
@@ -228,30 +301,46 @@ static int scalar_json(struct sl_buf *b, uint32_t oid, const char *s, size_t n) 
   case OID_BYTEA: return base64_of_hex(b, s, n);
   default: {
     uint32_t e = array_elem(oid);
-    if (e) return array_json(b, e, s, n);
+    if (e) return array_json(b, e, s, n, dec, fixed);
     return put_str_n(b, s, n);
   }
   }
 }
 
-int sl_cdc_value_json(struct sl_buf *b, uint32_t oid, const struct sl_pgo_value *v) {
+static int value_json(struct sl_buf *b, uint32_t oid, int32_t typmod, const struct sl_pgo_value *v, int dec) {
   if (v->kind == 'n') return sl_buf_puts(b, "null");
   if (v->kind == 'u') return sl_buf_json_str(b, SL_CDC_TOAST_PLACEHOLDER);
-  return scalar_json(b, oid, v->data ? v->data : "", v->len);
+  return scalar_json(b, oid, v->data ? v->data : "", v->len, dec, typmod >= 4);
+}
+
+int sl_cdc_value_json(struct sl_buf *b, uint32_t oid, const struct sl_pgo_value *v) {
+  return value_json(b, oid, -1, v, SL_DEC_STRING);
+}
+
+int sl_cdc_value_json_mode(struct sl_buf *b, const struct sl_pgo_column *col, const struct sl_pgo_value *v, int decimal) {
+  return value_json(b, col->type_oid, col->typmod, v, decimal);
 }
 
 int sl_cdc_row_json(struct sl_buf *b, const struct sl_pgo_relation *rel, const struct sl_pgo_tuple *t) {
+  return sl_cdc_row_json_mode(b, rel, t, SL_DEC_STRING);
+}
+
+int sl_cdc_key_json(struct sl_buf *b, const struct sl_pgo_relation *rel, const struct sl_pgo_tuple *t) {
+  return sl_cdc_key_json_mode(b, rel, t, SL_DEC_STRING);
+}
+
+int sl_cdc_row_json_mode(struct sl_buf *b, const struct sl_pgo_relation *rel, const struct sl_pgo_tuple *t, int decimal) {
   sl_buf_putc(b, '{');
   for (uint16_t i = 0; i < rel->n_cols && i < t->n; i++) {
     if (i) sl_buf_putc(b, ',');
     sl_buf_json_str(b, rel->cols[i].name);
     sl_buf_putc(b, ':');
-    sl_cdc_value_json(b, rel->cols[i].type_oid, &t->v[i]);
+    sl_cdc_value_json_mode(b, &rel->cols[i], &t->v[i], decimal);
   }
   return sl_buf_putc(b, '}');
 }
 
-int sl_cdc_key_json(struct sl_buf *b, const struct sl_pgo_relation *rel, const struct sl_pgo_tuple *t) {
+int sl_cdc_key_json_mode(struct sl_buf *b, const struct sl_pgo_relation *rel, const struct sl_pgo_tuple *t, int decimal) {
   sl_buf_putc(b, '{');
   int first = 1;
   for (uint16_t i = 0; i < rel->n_cols && i < t->n; i++) {
@@ -260,7 +349,7 @@ int sl_cdc_key_json(struct sl_buf *b, const struct sl_pgo_relation *rel, const s
     first = 0;
     sl_buf_json_str(b, rel->cols[i].name);
     sl_buf_putc(b, ':');
-    sl_cdc_value_json(b, rel->cols[i].type_oid, &t->v[i]);
+    sl_cdc_value_json_mode(b, &rel->cols[i], &t->v[i], decimal);
   }
   return sl_buf_putc(b, '}');
 }
@@ -268,10 +357,10 @@ int sl_cdc_key_json(struct sl_buf *b, const struct sl_pgo_relation *rel, const s
 int sl_cdc_envelope(struct sl_buf *b, const struct sl_cdc_event_src *src, const struct sl_pgo_relation *rel, char op,
                     const struct sl_pgo_tuple *before, const struct sl_pgo_tuple *after, int64_t now_ms) {
   sl_buf_puts(b, "{\"before\":");
-  if (before) sl_cdc_row_json(b, rel, before);
+  if (before) sl_cdc_row_json_mode(b, rel, before, src->decimal);
   else sl_buf_puts(b, "null");
   sl_buf_puts(b, ",\"after\":");
-  if (after) sl_cdc_row_json(b, rel, after);
+  if (after) sl_cdc_row_json_mode(b, rel, after, src->decimal);
   else sl_buf_puts(b, "null");
   sl_buf_puts(b, ",\"source\":{\"version\":\"" SL_CDC_VERSION "\",\"connector\":\"postgresql\",\"name\":");
   sl_buf_json_str(b, src->name);
@@ -279,7 +368,13 @@ int sl_cdc_envelope(struct sl_buf *b, const struct sl_cdc_event_src *src, const 
   sl_buf_json_str(b, src->snapshot);
   sl_buf_puts(b, ",\"db\":");
   sl_buf_json_str(b, src->db);
-  sl_buf_puts(b, ",\"sequence\":null,\"schema\":");
+  /* Debezium's sequence: a JSON string holding ["<last commit lsn>","<lsn>"]. */
+  sl_buf_puts(b, ",\"sequence\":\"[");
+  if (src->last_commit_lsn) sl_buf_printf(b, "\\\"%" PRIu64 "\\\"", src->last_commit_lsn);
+  else sl_buf_puts(b, "null");
+  if (src->lsn) sl_buf_printf(b, ",\\\"%" PRIu64 "\\\"]\"", src->lsn);
+  else sl_buf_puts(b, ",null]\"");
+  sl_buf_puts(b, ",\"schema\":");
   sl_buf_json_str(b, rel->schema);
   sl_buf_puts(b, ",\"table\":");
   sl_buf_json_str(b, rel->name);

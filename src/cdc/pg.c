@@ -151,7 +151,7 @@ int sl_pg_table_describe(struct sl_pg *pg, const char *schema, const char *table
   out->est_rows = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
   PQclear(r);
   rc = sl_pg_query(pg,
-                   "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid, t.typcategory,"
+                   "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.atttypid, t.typcategory, a.atttypmod,"
                    " coalesce((SELECT k.n FROM unnest(i.indkey::int2[]) WITH ORDINALITY k(att, n) WHERE k.att = a.attnum), 0)"
                    " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
                    " JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid"
@@ -169,7 +169,8 @@ int sl_pg_table_describe(struct sl_pg *pg, const char *schema, const char *table
     c->name = sl_strdup(PQgetvalue(r, i, 0));
     c->pg_type = sl_strdup(PQgetvalue(r, i, 1));
     c->type_oid = (unsigned)strtoul(PQgetvalue(r, i, 2), NULL, 10);
-    c->pk = atoi(PQgetvalue(r, i, 4));
+    c->pk = atoi(PQgetvalue(r, i, 5));
+    c->typmod = atoi(PQgetvalue(r, i, 4));
     c->lake_type = sl_pg_lake_type(c->pg_type ? c->pg_type : "", c->type_oid, PQgetvalue(r, i, 3)[0]);
     if (!c->name || !c->pg_type || !c->lake_type) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }

@@ -18,6 +18,7 @@ struct sl_pg_column {
   char *name;
   char *pg_type;  /* format_type(): "integer", "numeric(10,2)", "text[]" ... */
   unsigned type_oid;
+  int typmod;      /* atttypmod: numeric's precision and scale, -1 if none */
   char *lake_type; /* the DuckDB type the column is stored as */
   int pk;          /* position in the primary key (1-based), 0 if not part of it */
 };

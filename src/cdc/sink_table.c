@@ -1,11 +1,27 @@
 /* sink_table.c: changes into the lake. Each captured table gets a changelog table
  * bronze.<table>_changes: _op (r, c, u, d, t), _lsn, _commit_ts, _txid, then the
- * table's columns (after the change; the key columns for a delete). Rows gather in a
- * CSV file per table and are committed through ingest in batches (batch_events or
- * batch_ms, at a transaction's end). Each commit records the last LSN it holds in its
- * snapshot summary ("cdc-lsn"); at start the sink reads it back and skips changes at or
- * below it, so a restart after a crash neither loses nor repeats a change. Only after
- * every table's batch is committed is the LSN durable (and confirmed to PostgreSQL). */
+ * table's columns (after the change; the key columns for a delete).
+ *
+ * NOTES
+ * Staging: the sink keeps one in-memory DuckDB. Each table's pending rows go through
+ * DuckDB's appender into a staging table of text columns (values stay in PostgreSQL's
+ * text form); a commit runs one COPY of that table, cast to the lake's types, to
+ * Parquet (through ingest's staging: fsynced files, then one catalog commit) and drops
+ * it. Nothing is written twice and no file is parsed again.
+ * Batches: the stream asks for a commit at a transaction's end; it happens when
+ * batch_events are pending, when the first pending one is batch_ms old, or when the
+ * stream forces it (it is idle, or stopping), so a quiet stream is queryable as soon
+ * as a transaction ends and a busy one commits in batches.
+ * Exactly once: each commit records the last LSN it holds in its snapshot summary
+ * ("cdc-lsn"); at start the sink reads it back and skips transactions at or below it.
+ * Only after every table's batch is committed is the LSN durable (and confirmed to
+ * PostgreSQL). Commits happen only at transaction ends (or at a snapshot's end), so a
+ * transaction is in the lake whole or not at all.
+ * Columns: a table's columns are the lake table's (read at start) plus any that appear
+ * upstream; a column dropped upstream stays, NULL from then on. A column added in the
+ * middle of a transaction is added to the staging table (earlier rows get NULL): no
+ * commit is needed, so no partial transaction reaches the lake. A column whose type
+ * changes stops the stream with an error naming table, column and LSN. */
 #include "cdc/cdc_int.h"
 #include "cdc/event.h"
 
@@ -21,13 +37,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define N_META 4
 
 struct ctable {
   char *schema, *name, *lake; /* lake: table name in bronze ("loan_changes") */
   uint64_t done_lsn;          /* the last LSN already in the lake */
-  struct sl_schema cols;      /* _op, _lsn, _commit_ts, _txid, then the source's */
-  FILE *f;
-  char *file;
+  struct sl_schema cols;      /* _op, _lsn, _commit_ts, _txid, then the source's (lake types) */
+  int *map;                   /* cols[k] (k >= N_META) is the relation's column map[k], or -1 */
+  /* The relation the columns were last matched against. */
+  uint16_t sig_n;
+  struct sl_pgo_column *sig;
+  int staged; /* the staging table s<idx> and its appender exist */
+  size_t idx;
+  duckdb_appender app;
   int64_t rows;
   char *key_json; /* ["id"]: the key columns, for the current-state view */
 };
@@ -35,12 +59,13 @@ struct ctable {
 struct tsink {
   const struct sl_cdc_source *src;
   const struct sl_cdc_lake *lake;
+  struct sl_duck *d;
+  int threads, threads_now; /* DuckDB threads for a large batch (0: all cores), and in use now */
   struct ctable *t;
   size_t n;
   int64_t pending, first_ns;
   uint64_t durable;
   uint64_t last_end; /* the end of the last transaction handed over */
-  char *dir;
 };
 
 /* The lake type of a column from its type OID (and typmod for numeric). */
@@ -71,72 +96,176 @@ static const char *oid_type(uint32_t oid, int32_t typmod, char *buf, size_t cap)
   }
 }
 
+/* A type as DuckDB spells it (TIMESTAMPTZ -> TIMESTAMP WITH TIME ZONE), the way the
+ * catalog records it. New string. */
+static char *canon_type(struct tsink *t, const char *type, struct sl_err *err) {
+  char *q = sl_asprintf("SELECT typeof(CAST(NULL AS %s))", type);
+  struct sl_duck_result res;
+  int rc = q ? sl_duck_query(t->d, q, &res, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  sl_free(q);
+  if (rc) return NULL;
+  char *out = sl_duck_result_text(&res, 0, 0);
+  sl_duck_result_fini(&res);
+  if (!out) sl_err_set(err, SL_ENOMEM, "out of memory");
+  return out;
+}
+
 static struct ctable *find(struct tsink *t, const char *schema, const char *name) {
   for (size_t i = 0; i < t->n; i++)
     if (!strcmp(t->t[i].schema, schema) && !strcmp(t->t[i].name, name)) return &t->t[i];
   return NULL;
 }
 
-/* (Re)builds a table's columns from a relation; new columns are added at the end. */
-static int set_columns(struct ctable *c, const struct sl_pgo_relation *rel) {
-  static const char *meta[4][2] = {{"_op", "VARCHAR"}, {"_lsn", "BIGINT"}, {"_commit_ts", "TIMESTAMPTZ"}, {"_txid", "BIGINT"}};
-  sl_schema_fini(&c->cols);
-  c->cols.cols = sl_calloc((size_t)rel->n_cols + 5, sizeof *c->cols.cols);
-  if (!c->cols.cols) return SL_ENOMEM;
-  for (int i = 0; i < 4; i++) {
-    c->cols.cols[i].name = sl_strdup(meta[i][0]);
-    c->cols.cols[i].type = sl_strdup(meta[i][1]);
-  }
-  char buf[40];
-  for (uint16_t i = 0; i < rel->n_cols; i++) {
-    c->cols.cols[4 + i].name = sl_strdup(rel->cols[i].name);
-    c->cols.cols[4 + i].type = sl_strdup(oid_type(rel->cols[i].type_oid, rel->cols[i].typmod, buf, sizeof buf));
-  }
-  c->cols.n_cols = (size_t)rel->n_cols + 4;
-  struct sl_buf k;
-  sl_buf_init(&k);
-  sl_buf_putc(&k, '[');
-  for (uint16_t i = 0, n = 0; i < rel->n_cols; i++)
-    if (rel->cols[i].key) {
-      if (n++) sl_buf_putc(&k, ',');
-      sl_buf_json_str(&k, rel->cols[i].name);
-    }
-  sl_buf_putc(&k, ']');
-  sl_free(c->key_json);
-  c->key_json = sl_buf_take(&k);
-  for (size_t i = 0; i < c->cols.n_cols; i++) {
-    c->cols.cols[i].nullable = 1;
-    if (!c->cols.cols[i].name || !c->cols.cols[i].type) return SL_ENOMEM;
-  }
+static int add_col(struct ctable *c, const char *name, const char *type) {
+  if (sl_array_grow(&c->cols.cols, &(size_t){c->cols.n_cols}, c->cols.n_cols + 2, sizeof *c->cols.cols)) return SL_ENOMEM;
+  struct sl_column *col = &c->cols.cols[c->cols.n_cols];
+  memset(col, 0, sizeof *col);
+  col->name = sl_strdup(name);
+  col->type = sl_strdup(type);
+  col->nullable = 1;
+  if (!col->name || !col->type) return SL_ENOMEM;
+  c->cols.n_cols++;
   return 0;
 }
 
-static void csv_field(FILE *f, const char *s, size_t n) {
-  int quote = n == 0 || memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) || memchr(s, '\r', n);
-  if (!quote) {
-    fwrite(s, 1, n, f);
-    return;
-  }
-  fputc('"', f);
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '"') fputc('"', f);
-    fputc(s[i], f);
-  }
-  fputc('"', f);
+static int same_relation(const struct ctable *c, const struct sl_pgo_relation *rel) {
+  if (!c->sig || c->sig_n != rel->n_cols) return 0;
+  for (uint16_t i = 0; i < rel->n_cols; i++)
+    if (c->sig[i].type_oid != rel->cols[i].type_oid || c->sig[i].typmod != rel->cols[i].typmod ||
+        c->sig[i].key != rel->cols[i].key || strcmp(c->sig[i].name, rel->cols[i].name))
+      return 0;
+  return 1;
 }
 
-static int open_batch(struct tsink *t, struct ctable *c, struct sl_err *err) {
-  if (c->f) return 0;
-  sl_free(c->file);
-  c->file = sl_asprintf("%s/%s.csv", t->dir, c->lake);
-  if (!c->file) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  c->f = fopen(c->file, "w");
-  if (!c->f) return sl_err_set(err, SL_EIO, "create %s: %s", c->file, strerror(errno));
-  for (size_t i = 0; i < c->cols.n_cols; i++) {
-    if (i) fputc(',', c->f);
-    csv_field(c->f, c->cols.cols[i].name, strlen(c->cols.cols[i].name));
+static void stage_drop(struct tsink *t, struct ctable *c) {
+  if (!c->staged) return;
+  duckdb_appender_destroy(&c->app);
+  char sql[64];
+  snprintf(sql, sizeof sql, "DROP TABLE IF EXISTS s%zu", c->idx);
+  struct sl_err e;
+  sl_duck_exec(t->d, sql, &e);
+  c->staged = 0;
+}
+
+static int appender_err(struct ctable *c, const char *what, struct sl_err *err) {
+  const char *m = duckdb_appender_error(c->app);
+  return sl_err_set(err, SL_EIO, "cdc into bronze.%s: %s: %s", c->lake, what, m ? m : "unknown DuckDB error");
+}
+
+/* The staging table: the meta columns typed, the source's as PostgreSQL's text. */
+static int stage_open(struct tsink *t, struct ctable *c, struct sl_err *err) {
+  if (c->staged) return 0;
+  struct sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_printf(&b, "CREATE OR REPLACE TABLE s%zu (c0 VARCHAR, c1 BIGINT, c2 VARCHAR, c3 BIGINT", c->idx);
+  for (size_t k = N_META; k < c->cols.n_cols; k++) sl_buf_printf(&b, ", c%zu VARCHAR", k);
+  int rc = sl_buf_puts(&b, ")") ? sl_err_set(err, SL_ENOMEM, "out of memory") : sl_duck_exec(t->d, b.data, err);
+  sl_buf_fini(&b);
+  if (rc) return rc;
+  char name[32];
+  snprintf(name, sizeof name, "s%zu", c->idx);
+  if (duckdb_appender_create(t->d->con, NULL, name, &c->app) == DuckDBError) {
+    rc = appender_err(c, "cannot append to the staging table", err);
+    duckdb_appender_destroy(&c->app);
+    return rc;
   }
-  fputc('\n', c->f);
+  c->staged = 1;
+  return 0;
+}
+
+/* Matches the table's columns with a (new or changed) relation: new columns are added
+ * (to the staging table too), a changed type is an error. */
+static int relation_changed(struct tsink *t, struct ctable *c, const struct sl_pgo_relation *rel, uint64_t lsn,
+                            struct sl_err *err) {
+  size_t before = c->cols.n_cols;
+  if (!c->cols.n_cols) {
+    static const char *meta[N_META][2] = {
+        {"_op", "VARCHAR"}, {"_lsn", "BIGINT"}, {"_commit_ts", "TIMESTAMP WITH TIME ZONE"}, {"_txid", "BIGINT"}};
+    for (int i = 0; i < N_META; i++)
+      if (add_col(c, meta[i][0], meta[i][1])) return sl_err_set(err, SL_ENOMEM, "out of memory");
+    before = 0;
+  }
+  char buf[40];
+  for (uint16_t i = 0; i < rel->n_cols; i++) {
+    char *type = canon_type(t, oid_type(rel->cols[i].type_oid, rel->cols[i].typmod, buf, sizeof buf), err);
+    if (!type) return err->code;
+    size_t k = N_META;
+    while (k < c->cols.n_cols && strcmp(c->cols.cols[k].name, rel->cols[i].name)) k++;
+    int rc = 0;
+    if (k == c->cols.n_cols) {
+      if (add_col(c, rel->cols[i].name, type)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    } else if (strcmp(c->cols.cols[k].type, type)) {
+      char l[32];
+      sl_cdc_lsn_text(lsn, l);
+      rc = sl_err_set(err, SL_EDATA,
+                      "cdc into bronze.%s: column %s of %s.%s changed type from %s to %s at LSN %s; a changelog column "
+                      "keeps its type. Change it back upstream, or capture the table into new changelogs (another "
+                      "table_prefix) with --snapshot always",
+                      c->lake, rel->cols[i].name, c->schema, c->name, c->cols.cols[k].type, type, l);
+    }
+    sl_free(type);
+    if (rc) return rc;
+  }
+  sl_free(c->map);
+  c->map = sl_calloc(c->cols.n_cols + 1, sizeof *c->map);
+  if (!c->map) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (size_t k = N_META; k < c->cols.n_cols; k++) {
+    c->map[k] = -1;
+    for (uint16_t i = 0; i < rel->n_cols; i++)
+      if (!strcmp(c->cols.cols[k].name, rel->cols[i].name)) c->map[k] = i;
+  }
+  struct sl_buf kj;
+  sl_buf_init(&kj);
+  sl_buf_putc(&kj, '[');
+  int nk = 0;
+  for (uint16_t i = 0; i < rel->n_cols; i++)
+    if (rel->cols[i].key) {
+      if (nk++) sl_buf_putc(&kj, ',');
+      sl_buf_json_str(&kj, rel->cols[i].name);
+    }
+  sl_buf_putc(&kj, ']');
+  if (nk || !c->key_json) {
+    sl_free(c->key_json);
+    c->key_json = sl_buf_take(&kj);
+  }
+  sl_buf_fini(&kj);
+  /* Remember the relation's columns. */
+  for (uint16_t i = 0; c->sig && i < c->sig_n; i++) sl_free(c->sig[i].name);
+  sl_free(c->sig);
+  c->sig = sl_calloc((size_t)rel->n_cols + 1, sizeof *c->sig);
+  if (!c->sig) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  c->sig_n = rel->n_cols;
+  for (uint16_t i = 0; i < rel->n_cols; i++) {
+    c->sig[i] = rel->cols[i];
+    c->sig[i].name = sl_strdup(rel->cols[i].name);
+    if (!c->sig[i].name) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  if (c->staged && before && c->cols.n_cols > before) {
+    /* New columns while rows are staged: the rows so far get NULL in them. */
+    if (duckdb_appender_flush(c->app) == DuckDBError) return appender_err(c, "staging", err);
+    duckdb_appender_destroy(&c->app);
+    c->staged = 0;
+    for (size_t k = before; k < c->cols.n_cols; k++) {
+      char sql[96];
+      snprintf(sql, sizeof sql, "ALTER TABLE s%zu ADD COLUMN c%zu VARCHAR", c->idx, k);
+      int rc = sl_duck_exec(t->d, sql, err);
+      if (rc) return rc;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "s%zu", c->idx);
+    if (duckdb_appender_create(t->d->con, NULL, name, &c->app) == DuckDBError) {
+      int rc = appender_err(c, "cannot append to the staging table", err);
+      duckdb_appender_destroy(&c->app);
+      return rc;
+    }
+    c->staged = 1;
+  }
+  if (c->cols.n_cols > before && before) {
+    char l[32], n[16];
+    sl_cdc_lsn_text(lsn, l);
+    snprintf(n, sizeof n, "%zu", c->cols.n_cols - before);
+    sl_log(SL_LOG_INFO, "cdc", "new columns in the changelog", "table", c->lake, "added", n, "lsn", l, NULL);
+  }
   return 0;
 }
 
@@ -148,59 +277,89 @@ static int ts_event(struct sl_cdc_sink *s, const struct sl_cdc_event_src *es, co
   /* Whole transactions are skipped by their commit LSN: changes of concurrent
    * transactions interleave in the WAL, but commits are ordered. */
   if (op != 'r' && es->commit_lsn && es->commit_lsn < c->done_lsn) return 0;
-  if (c->cols.n_cols != (size_t)rel->n_cols + 4) {
-    /* A column was added upstream: commit what was read with the old columns first. */
-    uint64_t d = t->durable;
-    if (c->rows) {
-      int rc = s->boundary(s, 0, 1, &d, err);
-      if (rc) return rc;
-    }
-    if (set_columns(c, rel)) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  }
-  int rc = open_batch(t, c, err);
-  if (rc) return rc;
+  int rc = 0;
+  if (!same_relation(c, rel) && (rc = relation_changed(t, c, rel, es->lsn, err))) return rc;
+  if ((rc = stage_open(t, c, err))) return rc;
   const struct sl_pgo_tuple *row = after ? after : before;
   char when[40];
   sl_time_iso8601(es->ts_ms, when, sizeof when);
-  fputc(op, c->f);
-  fprintf(c->f, ",%" PRIu64 ",%s,", es->lsn, when);
-  if (es->tx_id >= 0) fprintf(c->f, "%lld", (long long)es->tx_id);
-  for (uint16_t i = 0; i < rel->n_cols; i++) {
-    fputc(',', c->f);
-    if (!row || i >= row->n) continue;
-    const struct sl_pgo_value *v = &row->v[i];
-    if (v->kind == 't') csv_field(c->f, v->data ? v->data : "", v->len);
-    else if (v->kind == 'u' && !strcmp(c->cols.cols[4 + i].type, "VARCHAR"))
-      csv_field(c->f, SL_CDC_TOAST_PLACEHOLDER, strlen(SL_CDC_TOAST_PLACEHOLDER));
+  duckdb_appender a = c->app;
+  char opc = op;
+  int bad = duckdb_append_varchar_length(a, &opc, 1) == DuckDBError ||
+            duckdb_append_int64(a, (int64_t)es->lsn) == DuckDBError || duckdb_append_varchar(a, when) == DuckDBError ||
+            (es->tx_id >= 0 ? duckdb_append_int64(a, es->tx_id) : duckdb_append_null(a)) == DuckDBError;
+  for (size_t k = N_META; !bad && k < c->cols.n_cols; k++) {
+    int i = c->map[k];
+    const struct sl_pgo_value *v = row && i >= 0 && i < row->n ? &row->v[i] : NULL;
+    if (v && v->kind == 't') bad = duckdb_append_varchar_length(a, v->data ? v->data : "", v->len) == DuckDBError;
+    else if (v && v->kind == 'u' && !strcmp(c->cols.cols[k].type, "VARCHAR"))
+      bad = duckdb_append_varchar(a, SL_CDC_TOAST_PLACEHOLDER) == DuckDBError;
+    else bad = duckdb_append_null(a) == DuckDBError;
   }
-  fputc('\n', c->f);
-  if (ferror(c->f)) return sl_err_set(err, SL_EIO, "write %s: %s (is the disk full?)", c->file, strerror(errno));
+  if (bad || duckdb_appender_end_row(a) == DuckDBError) return appender_err(c, "staging a change", err);
   c->rows++;
   if (!t->pending++) t->first_ns = sl_time_mono_ns();
   return 0;
 }
 
+/* One DuckDB thread for small batches (thread hand-offs cost more than they bring on
+ * a few rows), all of them for large ones. */
+static void set_threads(struct tsink *t, int64_t rows) {
+  int want = rows >= 100000 ? t->threads : 1;
+  if (want <= 0) want = (int)sysconf(_SC_NPROCESSORS_ONLN);
+  if (want <= 0) want = 1;
+  if (want == t->threads_now) return;
+  char sql[64];
+  snprintf(sql, sizeof sql, "SET threads = %d", want);
+  struct sl_err e;
+  if (!sl_duck_exec(t->d, sql, &e)) t->threads_now = want;
+}
+
 static int commit_table(struct tsink *t, struct ctable *c, uint64_t lsn, struct sl_err *err) {
-  if (fclose(c->f)) {
-    c->f = NULL;
-    return sl_err_set(err, SL_EIO, "write %s: %s", c->file, strerror(errno));
+  if (duckdb_appender_flush(c->app) == DuckDBError) return appender_err(c, "staging", err);
+  set_threads(t, c->rows);
+  struct sl_buf sel;
+  sl_buf_init(&sel);
+  sl_buf_puts(&sel, "SELECT ");
+  for (size_t k = 0; k < c->cols.n_cols; k++) {
+    sl_buf_printf(&sel, "%sCAST(c%zu AS %s) AS ", k ? ", " : "", k, c->cols.cols[k].type);
+    sl_buf_sql_ident(&sel, c->cols.cols[k].name);
   }
-  c->f = NULL;
-  char *extra = sl_asprintf("\"cdc-lsn\":%" PRIu64 ",\"cdc-key\":%s,\"source-table\":\"%s.%s\"", lsn,
-                            c->key_json ? c->key_json : "[]", c->schema, c->name);
-  if (!extra) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  const char *files[1] = {c->file};
-  struct sl_ingest_req ir = {.files = files, .n_files = 1, .ns = "bronze", .table = c->lake, .mode = SL_INGEST_APPEND,
-                             .format = SL_FMT_CSV, .columns = &c->cols, .evolve = 1, .summary_extra = extra};
-  struct sl_ingest_result res;
-  int rc = sl_ingest_files(t->lake->cat, t->lake->store, t->lake->dopts, t->lake->iopts, &ir, &res, err);
-  sl_free(extra);
+  sl_buf_printf(&sel, " FROM s%zu", c->idx);
+  char l[32];
+  sl_cdc_lsn_text(lsn, l);
+  struct sl_ingest_stage stg;
+  int rc = sel.data ? sl_ingest_stage_rows(t->d, t->lake->store, t->lake->iopts, "bronze", c->lake, sel.data, &c->cols,
+                                          &stg, err)
+                    : sl_err_set(err, SL_ENOMEM, "out of memory");
+  sl_buf_fini(&sel);
+  if (rc) return sl_err_prefix(err, "cdc into bronze.%s (source %s.%s, at LSN %s): ", c->lake, c->schema, c->name, l);
+  char *summary = sl_asprintf("{\"added-rows\":%" PRId64 ",\"added-files\":%zu,\"added-bytes\":%" PRId64
+                              ",\"cdc-lsn\":%" PRIu64 ",\"cdc-key\":%s,\"source-table\":\"%s.%s\"}",
+                              stg.rows, stg.w.n, stg.bytes, lsn, c->key_json ? c->key_json : "[]", c->schema, c->name);
+  if (!summary) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (int64_t attempt = 0; !rc; attempt++) {
+    struct sl_table_info ti = {0};
+    rc = sl_catalog_table_get(t->lake->cat, "bronze", c->lake, &ti, err);
+    if (rc == SL_ENOTFOUND) {
+      sl_err_clear(err);
+      rc = 0;
+    }
+    int64_t snap = 0;
+    if (!rc) rc = sl_ingest_stage_commit(t->lake->cat, &stg, "bronze", c->lake, ti.current_snapshot, 0, summary, &snap, err);
+    sl_table_info_fini(&ti);
+    if (rc != SL_ECONFLICT || attempt >= t->lake->iopts->commit_retries) break;
+    sl_err_clear(err);
+    rc = 0;
+  }
+  sl_free(summary);
   if (rc) {
-    char l[32];
-    sl_cdc_lsn_text(lsn, l);
+    sl_ingest_stage_discard(t->lake->store, &stg);
+    sl_ingest_stage_fini(&stg);
     return sl_err_prefix(err, "cdc into bronze.%s (source %s.%s, at LSN %s): ", c->lake, c->schema, c->name, l);
   }
-  remove(c->file);
+  sl_ingest_stage_fini(&stg);
+  stage_drop(t, c); /* a fresh table per batch keeps memory flat */
   c->rows = 0;
   if (lsn > c->done_lsn) c->done_lsn = lsn;
   return 0;
@@ -215,8 +374,8 @@ static int ts_boundary(struct sl_cdc_sink *s, uint64_t end_lsn, int force, uint6
   if (t->pending) {
     /* Snapshot rows (end_lsn 0) are committed only all together, at the snapshot's
      * end: a snapshot cut short leaves nothing behind and is taken again. */
-    int due = force || (end_lsn && ( t->pending >= t->lake->batch_events ||
-              sl_time_mono_ns() - t->first_ns >= t->lake->batch_ms * 1000000LL));
+    int due = force || (end_lsn && (t->pending >= t->lake->batch_events ||
+                                    sl_time_mono_ns() - t->first_ns >= t->lake->batch_ms * 1000000LL));
     if (!due) {
       *durable = t->durable;
       return 0;
@@ -240,38 +399,41 @@ static void ts_close(struct sl_cdc_sink *s) {
   struct tsink *t = s->impl;
   if (!t) return;
   for (size_t i = 0; i < t->n; i++) {
-    if (t->t[i].f) fclose(t->t[i].f);
-    sl_free(t->t[i].schema);
-    sl_free(t->t[i].name);
-    sl_free(t->t[i].lake);
-    sl_free(t->t[i].file);
-    sl_free(t->t[i].key_json);
-    sl_schema_fini(&t->t[i].cols);
+    struct ctable *c = &t->t[i];
+    stage_drop(t, c);
+    sl_free(c->schema);
+    sl_free(c->name);
+    sl_free(c->lake);
+    sl_free(c->key_json);
+    sl_free(c->map);
+    for (uint16_t k = 0; c->sig && k < c->sig_n; k++) sl_free(c->sig[k].name);
+    sl_free(c->sig);
+    sl_schema_fini(&c->cols);
   }
-  if (t->dir) {
-    struct sl_err e;
-    sl_fs_remove_tree(t->dir, &e);
-  }
-  sl_free(t->dir);
+  sl_duck_close(t->d);
   sl_free(t->t);
   sl_free(t);
   s->impl = NULL;
 }
 
-/* The LSN recorded by the table's last commit ("cdc-lsn" in its summary), or 0. */
-static uint64_t committed_lsn(struct sl_catalog *cat, const char *table) {
+/* The LSN recorded by the table's last commit ("cdc-lsn" in its summary), or 0, and
+ * the table's columns (none if it does not exist yet). */
+static uint64_t committed_lsn(struct sl_catalog *cat, const char *table, struct sl_schema *cols) {
   struct sl_table_info ti = {0};
   struct sl_snapshot *ss = NULL;
   size_t n = 0;
   struct sl_err e;
   uint64_t lsn = 0;
-  if (sl_catalog_table_get(cat, "bronze", table, &ti, &e) == 0 && sl_catalog_snapshot_list(cat, ti.table_id, &ss, &n, &e) == 0)
-    for (size_t i = 0; i < n; i++) {
-      json_t *j = ss[i].summary_json ? json_loads(ss[i].summary_json, 0, NULL) : NULL;
-      json_t *v = j ? json_object_get(j, "cdc-lsn") : NULL;
-      if (json_is_integer(v) && (uint64_t)json_integer_value(v) > lsn) lsn = (uint64_t)json_integer_value(v);
-      json_decref(j);
-    }
+  if (sl_catalog_table_get(cat, "bronze", table, &ti, &e) == 0) {
+    if (ti.schema_id) sl_catalog_schema_get(cat, ti.table_id, ti.schema_id, cols, &e);
+    if (sl_catalog_snapshot_list(cat, ti.table_id, &ss, &n, &e) == 0)
+      for (size_t i = 0; i < n; i++) {
+        json_t *j = ss[i].summary_json ? json_loads(ss[i].summary_json, 0, NULL) : NULL;
+        json_t *v = j ? json_object_get(j, "cdc-lsn") : NULL;
+        if (json_is_integer(v) && (uint64_t)json_integer_value(v) > lsn) lsn = (uint64_t)json_integer_value(v);
+        json_decref(j);
+      }
+  }
   sl_snapshot_list_free(ss, n);
   sl_table_info_fini(&ti);
   return lsn;
@@ -284,26 +446,30 @@ int sl_cdc_sink_table_open(const struct sl_cdc_source *src, const struct sl_cdc_
   if (!t) return sl_err_set(err, SL_ENOMEM, "out of memory");
   t->src = src;
   t->lake = lake;
+  t->threads = lake->dopts->threads;
+  t->threads_now = 1;
   t->t = sl_calloc(src->tables.n + 1, sizeof *t->t);
-  char uuid[37];
-  sl_uuid_v4(uuid);
-  t->dir = sl_asprintf("%s/cdc-%s-%s", lake->staging, src->name, uuid);
   out->impl = t;
   out->name = "table";
   out->event = ts_event;
   out->boundary = ts_boundary;
   out->pending = ts_pending;
   out->close = ts_close;
-  if (!t->t || !t->dir) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  int rc = sl_fs_mkdirs(t->dir, err);
+  if (!t->t) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  struct sl_duck_opts dopts = *lake->dopts;
+  if (!dopts.temp_dir || !*dopts.temp_dir) dopts.temp_dir = lake->staging; /* a large snapshot may spill */
+  dopts.threads = 1; /* small batches, the common case, are fastest on one thread */
+  int rc = sl_fs_mkdirs(lake->staging, err);
+  if (!rc) rc = sl_duck_open(NULL, &dopts, &t->d, err);
   for (size_t i = 0; !rc && i < src->tables.n; i++) {
     struct ctable *c = &t->t[t->n++];
+    c->idx = i;
     if (sl_pg_split_name(src->tables.v[i], &c->schema, &c->name)) return sl_err_set(err, SL_ENOMEM, "out of memory");
     c->lake = !strcmp(c->schema, "public") ? sl_asprintf("%s%s_changes", src->table_prefix, c->name)
                                            : sl_asprintf("%s%s_%s_changes", src->table_prefix, c->schema, c->name);
     if (!c->lake || !sl_catalog_name_valid(c->lake))
       return sl_err_set(err, SL_EINVAL, "table %s: the lake name bronze.%s is not valid", src->tables.v[i], c->lake ? c->lake : "?");
-    c->done_lsn = committed_lsn(lake->cat, c->lake);
+    c->done_lsn = committed_lsn(lake->cat, c->lake, &c->cols);
     if (c->done_lsn > t->durable) t->durable = c->done_lsn;
   }
   return rc;

@@ -40,7 +40,22 @@ const struct sl_cfg_section sl_cdc_source_section = {
         {"parallel", SL_OPT_INT, offsetof(struct sl_cdc_source, parallel), "2", 1, 64, NULL,
          "Connections copying chunks at the same time.", 0},
         {"heartbeat_interval_ms", SL_OPT_INT, offsetof(struct sl_cdc_source, heartbeat_ms), "10000", 100, 3600000,
-         NULL, "How often an idle stream confirms its position to PostgreSQL.", 0},
+         NULL, "How often an idle stream confirms its position to PostgreSQL (and writes the heartbeat, if any).", 0},
+        {"heartbeat_table", SL_OPT_STR, offsetof(struct sl_cdc_source, heartbeat_table), "", 0, -1, NULL,
+         "Table (`schema.table`) sluice creates if needed and upserts one row into (key: the slot name) every "
+         "heartbeat_interval_ms while the captured tables are idle, so the slot advances on a server whose WAL comes "
+         "from other databases. Empty: none.",
+         0},
+        {"heartbeat_action_query", SL_OPT_STR, offsetof(struct sl_cdc_source, heartbeat_query), "", 0, -1, NULL,
+         "Instead of heartbeat_table, a statement run on the source at the same moments (as Debezium's "
+         "heartbeat.action.query), e.g. `INSERT INTO hb VALUES (1, now()) ON CONFLICT (id) DO UPDATE SET ts = now()`.",
+         0},
+        {"decimal_handling", SL_OPT_ENUM, offsetof(struct sl_cdc_source, decimal_handling), "string", 0, -1,
+         "string|double|precise",
+         "numeric values in Debezium envelopes, as Debezium's decimal.handling.mode: string (\"12.50\", exact, what "
+         "JSON consumers read most easily), double (12.5), or precise (Debezium's default: base64 of the unscaled "
+         "value's bytes; {\"scale\",\"value\"} for numeric without a declared scale). The lake keeps DECIMAL either way.",
+         0},
         {"topic_prefix", SL_OPT_STR, offsetof(struct sl_cdc_source, topic_prefix), "", 0, -1, NULL,
          "Prefix of event topics `<prefix>.<schema>.<table>` (default: the source name).", 0},
         {"table_prefix", SL_OPT_STR, offsetof(struct sl_cdc_source, table_prefix), "", 0, -1, NULL,
@@ -88,6 +103,17 @@ int sl_cdc_sources_load(const struct sl_cfg_doc *doc, const struct sl_cfg_node *
       snprintf(b, sizeof b, "%s", dot ? dot + 1 : t);
       if (!sl_catalog_name_valid(a) || !sl_catalog_name_valid(b) || (dot && strchr(dot + 1, '.')))
         return sl_cfg_err_at(err, SL_ECONFIG, doc, it, secname, "table '%s' is not schema.table with plain names", t);
+    }
+    if (s->heartbeat_table[0] && s->heartbeat_query[0])
+      return sl_cfg_err_at(err, SL_ECONFIG, doc, it, secname,
+                           "set heartbeat_table or heartbeat_action_query, not both");
+    if (s->heartbeat_table[0]) {
+      const char *t = s->heartbeat_table, *dot = strchr(t, '.');
+      char a[128] = "public", b[128];
+      if (dot) snprintf(a, sizeof a, "%.*s", (int)(dot - t), t);
+      snprintf(b, sizeof b, "%s", dot ? dot + 1 : t);
+      if (!sl_catalog_name_valid(a) || !sl_catalog_name_valid(b) || (dot && strchr(dot + 1, '.')))
+        return sl_cfg_err_at(err, SL_ECONFIG, doc, it, secname, "heartbeat_table '%s' is not schema.table with plain names", t);
     }
     if (!s->password[0] && s->password_file[0]) {
       char *pw = NULL;

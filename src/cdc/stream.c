@@ -8,10 +8,13 @@
  * Durability (as pg_recvlogical): events of a transaction are written to the sink at
  * its Commit, the sink is synced, and only then is the commit's end LSN reported as
  * flushed. Between transactions a keepalive's WAL position is confirmed too, so a slot
- * whose tables are quiet does not hold WAL back.
+ * whose tables are quiet does not hold WAL back; the optional heartbeat writes to the
+ * source's database while they are quiet.
+ * Idle: when libpq's buffer and the socket hold nothing more, the sink is asked to make
+ * what it holds durable at once, so a quiet stream is not held back by batching.
  * Failure: a dropped connection is retried with backoff (1 s doubling to 30 s);
- * configuration problems (wal_level, privileges, an invalidated slot, a table without
- * a key) stop with a message that says what to do. */
+ * configuration problems (wal_level, privileges, an invalidated or dropped slot, a
+ * table without a key) stop with a message that says what to do. */
 #include "cdc/cdc_int.h"
 #include "cdc/event.h"
 
@@ -42,7 +45,7 @@ struct run {
   uint64_t received, flushed;
   uint64_t last_end_lsn; /* end of the last transaction handed to the sink */
   uint64_t commit_lsn;   /* the open transaction's commit record */
-  int64_t last_status_ns, last_activity_ns;
+  int64_t last_status_ns, last_activity_ns, last_heartbeat_ns;
   int done;
 };
 
@@ -57,6 +60,7 @@ int sl_cdc_relation_of(const struct sl_pg_table *t, struct sl_pgo_relation *r) {
   for (size_t i = 0; i < t->n_cols; i++) {
     r->cols[i].name = sl_strdup(t->cols[i].name);
     r->cols[i].type_oid = t->cols[i].type_oid;
+    r->cols[i].typmod = t->cols[i].typmod;
     r->cols[i].key = t->cols[i].pk > 0;
     if (!r->cols[i].name) return SL_ENOMEM;
   }
@@ -201,7 +205,7 @@ static int take_snapshot(struct run *r, const char *snapshot, uint64_t lsn, stru
     char *sql = q ? sl_asprintf("DECLARE sl_snap NO SCROLL CURSOR FOR SELECT * FROM %s", q) : NULL;
     if (!rc) rc = sql ? sl_pg_exec(r->conn, sql, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
     struct sl_cdc_event_src es = {.name = src->topic_prefix, .db = db_name(r), .snapshot = "true",
-                                  .ts_ms = sl_time_now_ms(), .tx_id = -1, .lsn = lsn};
+                                  .ts_ms = sl_time_now_ms(), .tx_id = -1, .lsn = lsn, .decimal = src->decimal_handling};
     for (int more = 1; !rc && more;) {
       PGresult *res = NULL;
       if ((rc = sl_pg_query(r->conn, "FETCH 10000 FROM sl_snap", 0, NULL, &res, err))) break;
@@ -261,7 +265,8 @@ static int on_message(struct run *r, const uint8_t *p, size_t n, uint64_t wal_st
     return sl_err_prefix(err, "%s: at LSN %s: ", r->repl->label, l);
   }
   struct sl_cdc_event_src es = {.name = r->o->src->topic_prefix, .db = db_name(r), .snapshot = "false",
-                                .ts_ms = r->commit_ms, .tx_id = r->xid, .lsn = wal_start, .commit_lsn = r->commit_lsn};
+                                .ts_ms = r->commit_ms, .tx_id = r->xid, .lsn = wal_start, .commit_lsn = r->commit_lsn,
+                                .last_commit_lsn = r->last_end_lsn, .decimal = r->o->src->decimal_handling};
   switch (m.type) {
   case 'B':
     r->in_tx = 1;
@@ -306,11 +311,66 @@ static uint64_t be64(const uint8_t *p) {
   return v;
 }
 
+/* The heartbeat: while the captured tables are idle, every heartbeat_interval_ms a
+ * write in the source's database (heartbeat_table or heartbeat_action_query) gives the
+ * slot something of its own database to confirm, so its position moves even where
+ * all other WAL comes from other databases. */
+static int heartbeat(struct run *r, struct sl_err *err) {
+  const struct sl_cdc_source *src = r->o->src;
+  if (!src->heartbeat_table[0] && !src->heartbeat_query[0]) return 0;
+  int64_t now = sl_time_mono_ns(), every = src->heartbeat_ms * 1000000LL;
+  if (now - r->last_activity_ns < every || now - r->last_heartbeat_ns < every) return 0;
+  r->last_heartbeat_ns = now;
+  int rc;
+  if (src->heartbeat_query[0]) {
+    rc = sl_pg_exec(r->conn, src->heartbeat_query, err);
+    if (rc && rc != SL_EIO) sl_err_prefix(err, "heartbeat_action_query of source %s failed (fix or remove it): ", src->name);
+    return rc;
+  }
+  char *schema = NULL, *table = NULL;
+  sl_pg_split_name(src->heartbeat_table, &schema, &table);
+  char *q = schema && table ? sl_pg_qualified(r->conn, schema, table) : NULL;
+  char *sql = q ? sl_asprintf("INSERT INTO %s (slot, ts) VALUES ($1, now()) ON CONFLICT (slot) DO UPDATE SET ts = excluded.ts", q) : NULL;
+  PGresult *res = NULL;
+  const char *p[1] = {src->slot};
+  rc = sql ? sl_pg_query(r->conn, sql, 1, p, &res, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  PQclear(res);
+  if (rc && rc != SL_EIO)
+    sl_err_prefix(err, "heartbeat_table %s of source %s: the heartbeat write failed (grant INSERT and UPDATE on it, or "
+                  "remove heartbeat_table): ", src->heartbeat_table, src->name);
+  sl_free(sql);
+  sl_free(q);
+  sl_free(schema);
+  sl_free(table);
+  return rc;
+}
+
+/* Creates the heartbeat table if it is missing. */
+static int heartbeat_prepare(struct run *r, struct sl_err *err) {
+  const struct sl_cdc_source *src = r->o->src;
+  if (!src->heartbeat_table[0]) return 0;
+  char *schema = NULL, *table = NULL;
+  sl_pg_split_name(src->heartbeat_table, &schema, &table);
+  char *q = schema && table ? sl_pg_qualified(r->conn, schema, table) : NULL;
+  char *sql = q ? sl_asprintf("CREATE TABLE IF NOT EXISTS %s (slot text PRIMARY KEY, ts timestamptz NOT NULL)", q) : NULL;
+  int rc = sql ? sl_pg_exec(r->conn, sql, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (rc && rc != SL_EIO)
+    sl_err_prefix(err, "heartbeat_table %s of source %s: cannot create it (create it as "
+                  "(slot text PRIMARY KEY, ts timestamptz) and grant INSERT, UPDATE, or remove heartbeat_table): ",
+                  src->heartbeat_table, src->name);
+  sl_free(sql);
+  sl_free(q);
+  sl_free(schema);
+  sl_free(table);
+  return rc;
+}
+
 /* One connection's life: slot, optional snapshot, stream until stopped or broken. */
 static int session(struct run *r, int first, struct sl_err *err) {
   const struct sl_cdc_source *src = r->o->src;
   int rc = sl_pg_connect(src, 0, &r->conn, err);
   if (!rc && first) rc = prepare_source(r, err);
+  if (!rc && first) rc = heartbeat_prepare(r, err);
   if (rc) return rc;
   int mode = src->snapshot_mode;
   if (mode == SL_SNAP_INITIAL_ONLY) {
@@ -323,18 +383,32 @@ static int session(struct run *r, int first, struct sl_err *err) {
   if ((rc = sl_pg_query(r->conn, "SELECT confirmed_flush_lsn::text, wal_status, plugin FROM pg_replication_slots WHERE slot_name = $1", 1, sp, &res, err)))
     return rc;
   int exists = PQntuples(res) == 1;
+  char *m = marker_path(r);
+  int marked = m && sl_fs_exists(m);
+  sl_free(m);
   if (exists && (!strcmp(PQgetvalue(res, 0, 1), "lost") || PQgetisnull(res, 0, 0))) {
-    rc = sl_err_set(err, SL_ECONFIG,
-                    "%s: replication slot %s was invalidated (its WAL is gone); drop it with "
-                    "SELECT pg_drop_replication_slot('%s') and start again to take a new snapshot",
-                    r->conn->label, src->slot, src->slot);
+    if (first && mode == SL_SNAP_ALWAYS) {
+      /* Asked for a new snapshot: the invalidated slot makes way for a new one. */
+      PGresult *d = NULL;
+      rc = sl_pg_query(r->conn, "SELECT pg_drop_replication_slot($1)", 1, sp, &d, err);
+      PQclear(d);
+      exists = 0;
+      sl_log(SL_LOG_WARN, "cdc", "the replication slot was invalidated; dropped it, taking a new snapshot", "source",
+             src->name, "slot", src->slot, NULL);
+    } else {
+      rc = sl_err_set(err, SL_ECONFIG,
+                      "%s: replication slot %s was invalidated by PostgreSQL (wal_status lost: the WAL it still needed "
+                      "was removed, e.g. past max_slot_wal_keep_size), so the changes since it was last read are gone. "
+                      "Take a new snapshot: sluice cdc %s --snapshot always (drops the slot, creates a new one and "
+                      "copies the tables again); raise max_slot_wal_keep_size so it does not happen again",
+                      r->conn->label, src->slot, src->name);
+    }
   } else if (exists && strcmp(PQgetvalue(res, 0, 2), "pgoutput")) {
     rc = sl_err_set(err, SL_ECONFIG, "%s: slot %s uses plugin %s, not pgoutput; drop it or name another slot",
                     r->conn->label, src->slot, PQgetvalue(res, 0, 2));
   } else if (exists) {
     sl_cdc_lsn_parse(PQgetvalue(res, 0, 0), &r->flushed);
-    char *m = marker_path(r);
-    if (m && first && (mode == SL_SNAP_INITIAL || mode == SL_SNAP_ALWAYS) && !sl_fs_exists(m)) {
+    if (first && (mode == SL_SNAP_INITIAL || mode == SL_SNAP_ALWAYS) && !marked) {
       /* The slot was made but its snapshot never completed (the process was killed):
        * start over with a new slot and a new snapshot. */
       PGresult *d = NULL;
@@ -344,10 +418,18 @@ static int session(struct run *r, int first, struct sl_err *err) {
       r->flushed = 0;
       sl_log(SL_LOG_WARN, "cdc", "the last initial snapshot did not complete; taking it again", "slot", src->slot, NULL);
     }
-    sl_free(m);
   } else if (!first) {
-    rc = sl_err_set(err, SL_ECONFIG, "%s: replication slot %s disappeared while sluice was reconnecting; "
-                                     "start again to take a new snapshot", r->conn->label, src->slot);
+    rc = sl_err_set(err, SL_ECONFIG,
+                    "%s: replication slot %s disappeared while sluice was reconnecting (it was dropped), so the "
+                    "changes since it was last read are gone. Take a new snapshot: sluice cdc %s --snapshot always "
+                    "(creates a new slot and copies the tables again)",
+                    r->conn->label, src->slot, src->name);
+  } else if (marked && mode != SL_SNAP_ALWAYS) {
+    rc = sl_err_set(err, SL_ECONFIG,
+                    "%s: replication slot %s no longer exists (it was dropped while sluice was stopped), so the changes "
+                    "since it was last read are gone. Take a new snapshot: sluice cdc %s --snapshot always (creates a "
+                    "new slot and copies the tables again)",
+                    r->conn->label, src->slot, src->name);
   }
   PQclear(res);
   if (rc) return rc;
@@ -363,7 +445,13 @@ static int session(struct run *r, int first, struct sl_err *err) {
     char *snapshot = sl_strdup(PQgetvalue(res, 0, 2));
     PQclear(res);
     sl_log(SL_LOG_INFO, "cdc", "created replication slot", "slot", src->slot, NULL);
-    if (mode == SL_SNAP_INITIAL || mode == SL_SNAP_ALWAYS) rc = snapshot_then_mark(r, snapshot, err);
+    if (mode == SL_SNAP_INITIAL || mode == SL_SNAP_ALWAYS) {
+      rc = snapshot_then_mark(r, snapshot, err);
+    } else { /* never: the slot is ours from here on */
+      char *mk = marker_path(r);
+      if (mk) rc = sl_fs_write_atomic(mk, src->slot, strlen(src->slot), err);
+      sl_free(mk);
+    }
     sl_free(snapshot);
   } else if (first && mode == SL_SNAP_ALWAYS) {
     rc = snapshot_then_mark(r, NULL, err);
@@ -387,13 +475,28 @@ static int session(struct run *r, int first, struct sl_err *err) {
   }
   PQclear(sr);
   r->received = r->flushed;
-  r->last_activity_ns = sl_time_mono_ns();
+  if (!r->last_end_lsn) r->last_end_lsn = r->flushed;
+  r->last_activity_ns = r->last_heartbeat_ns = sl_time_mono_ns();
+  int polled = 0;
   while (!rc && !r->done && !(r->o->stop && *r->o->stop)) {
     char *buf = NULL;
     int n = PQgetCopyData(r->repl->conn, &buf, 1);
+    if (n == 0 && !polled) {
+      /* libpq's buffer is empty: read what the socket already holds before calling
+       * the stream idle. */
+      polled = 1;
+      if (!PQconsumeInput(r->repl->conn)) {
+        rc = sl_err_set(err, SL_EIO, "%s: connection lost: %s", r->repl->label, PQerrorMessage(r->repl->conn));
+        break;
+      }
+      continue;
+    }
+    polled = 0;
     if (n == 0) {
-      /* Idle: a sink that batches may commit what it holds. */
-      if (!r->in_tx) rc = flush_tx(r, r->last_end_lsn, 0, err);
+      /* Idle: nothing more has arrived, so what the sink holds is committed now (a busy
+       * stream commits in batches instead); then the heartbeat and the position. */
+      if (!r->in_tx) rc = flush_tx(r, r->last_end_lsn, r->sink.pending(&r->sink), err);
+      if (!rc && !r->in_tx) rc = heartbeat(r, err);
       if (!rc) rc = send_status(r, 0, err);
       if (rc) break;
       if (r->o->idle_exit_ms && !r->in_tx &&

@@ -84,6 +84,13 @@ int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct s
 int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
                              const char *table, const char *select, const char *partition_col,
                              struct sl_ingest_stage *out, struct sl_err *err);
+/* The same for a result whose columns the caller knows (schema) and that is cheap to
+ * read twice (e.g. an in-memory table): column statistics come from one aggregate over
+ * `select` instead of from reading the written files back. Small, frequent commits
+ * (change data capture) spend most of their time there otherwise. */
+int sl_ingest_stage_rows(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                         const char *table, const char *select, const struct sl_schema *schema,
+                         struct sl_ingest_stage *out, struct sl_err *err);
 /* A DuckDB relation reading the staged files (new string), for audits before publishing. */
 char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
 /* Publishes the staged files as one snapshot on top of expected_parent (0: new table);

@@ -170,6 +170,93 @@ int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struc
   return rc;
 }
 
+/* {"col":{"nulls":N,"min":"..","max":".."},...} of a whole result, in one aggregate. */
+static int result_stats(struct sl_duck *d, const struct sl_schema *s, const char *select, char **out,
+                        struct sl_err *err) {
+  struct sl_buf q, js;
+  sl_buf_init(&q);
+  sl_buf_init(&js);
+  sl_buf_puts(&q, "SELECT count(*)");
+  for (size_t c = 0; c < s->n_cols; c++) {
+    sl_buf_puts(&q, ", count(");
+    sl_buf_sql_ident(&q, s->cols[c].name);
+    sl_buf_puts(&q, ")");
+    int plain = !strchr(s->cols[c].type, '[') && strncmp(s->cols[c].type, "STRUCT", 6) &&
+                strncmp(s->cols[c].type, "MAP", 3) && strncmp(s->cols[c].type, "UNION", 5);
+    for (int a = 0; a < 2; a++) {
+      if (!plain) {
+        sl_buf_puts(&q, ", NULL");
+        continue;
+      }
+      sl_buf_puts(&q, a ? ", max(" : ", min(");
+      sl_buf_sql_ident(&q, s->cols[c].name);
+      sl_buf_puts(&q, ")::VARCHAR");
+    }
+  }
+  sl_buf_printf(&q, " FROM (%s)", select);
+  struct sl_duck_result res;
+  int rc = q.data ? sl_duck_query(d, q.data, &res, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  sl_buf_fini(&q);
+  if (rc) return sl_err_prefix(err, "statistics of the staged rows: ");
+  int64_t total = duckdb_value_int64(&res.r, 0, 0);
+  sl_buf_putc(&js, '{');
+  for (size_t c = 0; c < s->n_cols; c++) {
+    if (c) sl_buf_putc(&js, ',');
+    sl_buf_json_str(&js, s->cols[c].name);
+    sl_buf_printf(&js, ":{\"nulls\":%lld", (long long)(total - duckdb_value_int64(&res.r, (idx_t)(1 + 3 * c), 0)));
+    for (int a = 0; a < 2; a++) {
+      char *v = sl_duck_result_text(&res, (int64_t)(2 + 3 * c + (size_t)a), 0);
+      if (v) {
+        sl_buf_puts(&js, a ? ",\"max\":" : ",\"min\":");
+        sl_buf_json_str(&js, v);
+      }
+      sl_free(v);
+    }
+    sl_buf_putc(&js, '}');
+  }
+  sl_duck_result_fini(&res);
+  if (sl_buf_putc(&js, '}')) {
+    sl_buf_fini(&js);
+    return sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  *out = sl_buf_take(&js);
+  return 0;
+}
+
+int sl_ingest_stage_rows(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                         const char *table, const char *select, const struct sl_schema *schema,
+                         struct sl_ingest_stage *out, struct sl_err *err) {
+  memset(out, 0, sizeof *out);
+  out->prefix = sl_lake_table_data_prefix(ns, table);
+  if (!out->prefix) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (sl_uuid_v4(out->uuid)) return sl_err_set(err, SL_EIO, "cannot read /dev/urandom for a file name");
+  out->schema.cols = sl_calloc(schema->n_cols + 1, sizeof *out->schema.cols);
+  if (!out->schema.cols) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (size_t c = 0; c < schema->n_cols; c++) {
+    struct sl_column *col = &out->schema.cols[out->schema.n_cols++];
+    col->name = sl_strdup(schema->cols[c].name);
+    col->type = sl_strdup(schema->cols[c].type);
+    col->nullable = schema->cols[c].nullable;
+    if (!col->name || !col->type) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  int rc = sl_store_prepare(st, out->prefix, err);
+  if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, &out->w, err);
+  for (size_t i = 0; i < out->w.n; i++) {
+    out->rows += out->w.rows[i];
+    out->bytes += out->w.bytes[i];
+  }
+  if (!rc) {
+    out->w.stats = sl_calloc(out->w.n + 1, sizeof *out->w.stats);
+    if (!out->w.stats) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  /* One file (the common case): the result's statistics are the file's. */
+  if (!rc && out->w.n == 1) rc = result_stats(d, &out->schema, select, &out->w.stats[0], err);
+  else if (!rc && out->w.n) rc = sl_ingest_file_stats(d, &out->schema, out->w.urls, out->w.n, out->w.stats, err);
+  if (!rc) rc = sl_store_sync(st, (const char *const *)out->w.keys, out->w.n, err);
+  if (rc) sl_ingest_stage_discard(st, out);
+  return rc;
+}
+
 char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
   struct sl_buf b;
   sl_buf_init(&b);

@@ -143,7 +143,7 @@ for i in $(seq 1 60); do grep -q 5000002 "$EV" && break; sleep 0.5; done
 kill -TERM $c5; wait $c5
 # At least once: a change confirmed just before the server went down may come again.
 expect_eq "changes before and after the restart" "$(grep -o '"after":{"id":500000[12]' "$EV" | sort -u | wc -l)" "2"
-expect_contains "it reconnected" "$(cat "$T/cdc5.err")" "1 reconnects"
+grep -Eq " [1-9][0-9]* reconnects" "$T/cdc5.err" && ok "it reconnected" || fail "it reconnected: $(cat "$T/cdc5.err")"
 
 # 6. Errors that say what to do.
 sed -i 's/tables: \[accounts, docs, full_t\]/tables: [accounts, nopk]/' "$P/sluice.yaml"

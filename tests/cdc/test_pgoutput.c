@@ -193,13 +193,58 @@ static void value(uint32_t oid, const char *text, const char *want) {
   sl_buf_fini(&b);
 }
 
+/* numeric under each decimal_handling; typmod -1: no declared scale. */
+static void dec(int32_t typmod, int mode, const char *text, const char *want) {
+  struct sl_buf b;
+  sl_buf_init(&b);
+  struct sl_pgo_column col = {.name = "n", .type_oid = 1700, .typmod = typmod};
+  struct sl_pgo_value v = {.kind = 't', .len = (uint32_t)strlen(text), .data = text};
+  sl_cdc_value_json_mode(&b, &col, &v, mode);
+  CHECK_STR(b.data, want);
+  sl_buf_fini(&b);
+}
+
+static void test_decimals(void) {
+  int32_t n10_2 = (10 << 16 | 2) + 4;
+  dec(n10_2, SL_DEC_STRING, "12.50", "\"12.50\"");
+  dec(-1, SL_DEC_STRING, "-0.000001", "\"-0.000001\"");
+  dec(n10_2, SL_DEC_DOUBLE, "12.50", "12.5");
+  dec(-1, SL_DEC_DOUBLE, "0.1", "0.1");
+  dec(-1, SL_DEC_DOUBLE, "-3", "-3");
+  dec(-1, SL_DEC_DOUBLE, "12345678901234567890.5", "1.2345678901234567e+19");
+  /* precise: Kafka Connect's Decimal, base64 of the unscaled value as Java's
+   * BigInteger.toByteArray (big-endian two's complement, shortest) */
+  dec(n10_2, SL_DEC_PRECISE, "12.34", "\"BNI=\"");
+  dec(n10_2, SL_DEC_PRECISE, "-12.34", "\"+y4=\"");
+  dec(n10_2, SL_DEC_PRECISE, "0.00", "\"AA==\"");
+  dec(n10_2, SL_DEC_PRECISE, "1.28", "\"AIA=\"");
+  dec(n10_2, SL_DEC_PRECISE, "-1.28", "\"gA==\"");
+  dec(n10_2, SL_DEC_PRECISE, "-1.29", "\"/38=\"");
+  dec((38 << 16 | 0) + 4, SL_DEC_PRECISE, "1000000000000000000000000000007", "\"DJ8snNBGdO3qQAAABw==\"");
+  /* no declared scale: Debezium's VariableScaleDecimal */
+  dec(-1, SL_DEC_PRECISE, "12.345", "{\"scale\":3,\"value\":\"MDk=\"}");
+  dec(-1, SL_DEC_PRECISE, "-128", "{\"scale\":0,\"value\":\"gA==\"}");
+  for (int m = SL_DEC_STRING; m <= SL_DEC_PRECISE; m++) dec(-1, m, "NaN", "\"NaN\"");
+  /* arrays of numeric follow the mode */
+  struct sl_buf b;
+  sl_buf_init(&b);
+  struct sl_pgo_column col = {.name = "a", .type_oid = 1231, .typmod = -1};
+  struct sl_pgo_value v = {.kind = 't', .len = 10, .data = "{1.5,NULL}"};
+  sl_cdc_value_json_mode(&b, &col, &v, SL_DEC_STRING);
+  CHECK_STR(b.data, "[\"1.5\",null]");
+  sl_buf_reset(&b);
+  sl_cdc_value_json_mode(&b, &col, &v, SL_DEC_DOUBLE);
+  CHECK_STR(b.data, "[1.5,null]");
+  sl_buf_fini(&b);
+}
+
 static void test_values(void) {
   value(16, "t", "true");
   value(16, "f", "false");
   value(20, "-9223372036854775808", "-9223372036854775808");
   value(701, "1.5e+300", "1.5e+300");
   value(701, "NaN", "\"NaN\"");
-  value(1700, "12345678901234567890.123456789", "12345678901234567890.123456789");
+  value(1700, "12345678901234567890.123456789", "\"12345678901234567890.123456789\"");
   value(1082, "1970-01-02", "1");
   value(1082, "1969-12-31", "-1");
   value(1082, "infinity", "\"infinity\"");
@@ -227,5 +272,6 @@ int main(void) {
   TEST_RUN(test_transaction);
   TEST_RUN(test_bad_input);
   TEST_RUN(test_values);
+  TEST_RUN(test_decimals);
   return TEST_DONE();
 }
