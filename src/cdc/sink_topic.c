@@ -144,7 +144,7 @@ static int tp_event(struct sl_cdc_sink *sk, const struct sl_cdc_event_src *es, c
   sl_buf_reset(&s->key);
   sl_buf_reset(&s->val);
   int has_key = row && op != 't';
-  if ((has_key && sl_cdc_key_json(&s->key, rel, row)) ||
+  if ((has_key && sl_cdc_key_json_mode(&s->key, rel, row, es->decimal)) ||
       sl_cdc_envelope(&s->val, es, rel, op, before, after, sl_time_now_ms()))
     return sl_err_set(err, SL_ENOMEM, "out of memory");
   int32_t part = has_key ? sl_log_partition_for_key(s->key.data, s->key.len, t->n_parts) : 0;

@@ -240,7 +240,7 @@ int sl_ingest_stage_rows(struct sl_duck *d, struct sl_store *st, const struct sl
     if (!col->name || !col->type) return sl_err_set(err, SL_ENOMEM, "out of memory");
   }
   int rc = sl_store_prepare(st, out->prefix, err);
-  if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, &out->w, err);
+  if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, NULL, &out->w, err);
   for (size_t i = 0; i < out->w.n; i++) {
     out->rows += out->w.rows[i];
     out->bytes += out->w.bytes[i];
