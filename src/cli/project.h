@@ -12,6 +12,7 @@
 #include "ingest/ingest.h"
 #include "lake/lake.h"
 #include "sql/sql.h"
+#include "server/server.h"
 #include "transform/transform.h"
 
 struct sl_log_opts {
@@ -30,6 +31,7 @@ struct sl_project {
   struct sl_ingest_opts ingest;
   struct sl_build_cfg build;
   struct sl_log_opts log;
+  struct sl_server_opts server;
   struct sl_cdc_sources sources;
   char *lake_dir;    /* absolute */
   char *catalog_url; /* with an absolute path */

@@ -5,6 +5,7 @@
  * audit.check_results. */
 #include "transform/build_int.h"
 
+#include "core/metrics.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -272,6 +273,7 @@ int sl_build_run(struct sl_models *ms, const struct sl_build_opts *o, struct sl_
   for (size_t i = 0; !rc && i < res->n; i++)
     if (res->v[i].m && res->v[i].status != SL_BUILD_OK && res->v[i].status != SL_BUILD_FRESH)
       rc = sl_err_set(err, SL_EDATA, "build failed");
+  sl_metric_counter_add("sluice_builds_total", rc ? "outcome=\"failed\"" : "outcome=\"ok\"", 1);
   return rc;
 }
 
