@@ -298,8 +298,8 @@ char *sl_metrics_render(void) {
   declare_known();
   for (size_t i = 0; i < n_fams; i++) {
     const struct family *f = &fams[i];
-    if (!f->n_kids && f->labelled) continue; /* nothing to show until the first event */
     sl_buf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, type_name(f->type));
+    if (!f->n_kids && f->labelled) continue; /* no label set has a value yet */
     if (!f->n_kids) {
       if (f->type == M_HISTOGRAM) {
         put_sample(&b, f->name, "_bucket", NULL, "le=\"+Inf\"", 0);
