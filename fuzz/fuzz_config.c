@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       struct sl_log_opts log;
       struct sl_build_cfg build;
       struct sl_server_opts server;
+      struct sl_log_cfg topics;
     } u;
     memset(&u, 0, sizeof u);
     if (sl_cfg_fill(&doc, sl_cfg_get(doc.root, sec->name), sec, &u, &err) != 0 && strncmp(err.msg, "fuzz.yaml", 9) &&

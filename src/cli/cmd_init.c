@@ -32,6 +32,10 @@ static const char *yaml_fmt =
     "  threads: 0                       # 0 = all cores\n"
     "\n"
     "log:\n"
+    "  url: .sluice/log                 # topics: a folder, or kafka://host:port\n"
+    "  durability: batch                # one fsync per produced batch\n"
+    "\n"
+    "logging:\n"
     "  level: warn\n";
 
 static int valid_name(const char *s) {

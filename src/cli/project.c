@@ -7,6 +7,7 @@
 #include "core/mem.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,8 +26,8 @@ static const struct sl_cfg_section top_section = {
     "Keys at the top level of sluice.yaml, beside the sections below.",
 };
 
-static const struct sl_cfg_section log_section = {
-    "log",
+static const struct sl_cfg_section logging_section = {
+    "logging",
     (const struct sl_opt[]){
         {"level", SL_OPT_ENUM, offsetof(struct sl_log_opts, level), "warn", 0, -1, "debug|info|warn|error|off",
          "Lowest level written; SLUICE_LOG_LEVEL overrides it.", 0},
@@ -38,7 +39,7 @@ static const struct sl_cfg_section log_section = {
 };
 
 const struct sl_cfg_section *const sl_project_sections[] = {
-    &top_section, &sl_lake_section, &sl_catalog_section, &sl_sql_section, &sl_ingest_section, &sl_build_section, &log_section, &sl_server_section,
+    &top_section, &sl_lake_section, &sl_catalog_section, &sl_sql_section, &sl_ingest_section, &sl_build_section, &logging_section, &sl_log_section, &sl_server_section,
     &sl_cdc_source_section,
 };
 const size_t sl_project_n_sections = sizeof sl_project_sections / sizeof sl_project_sections[0];
@@ -83,7 +84,8 @@ static void *section_struct(struct sl_project *p, const struct sl_cfg_section *s
   if (s == &sl_ingest_section) return &p->ingest;
   if (s == &sl_build_section) return &p->build;
   if (s == &sl_server_section) return &p->server;
-  return &p->log;
+  if (s == &sl_log_section) return &p->log;
+  return &p->logging;
 }
 
 static int fill_all(struct sl_project *p, struct sl_err *err) {
@@ -102,7 +104,7 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
     pos.line = it->key_line;
     pos.col = it->key_col;
     return sl_cfg_err_at(err, SL_ECONFIG, &p->doc, &pos, it->key,
-                         "unknown section; known: name, lake, catalog, sql, ingest, build, log, server, sources, checks (see docs/configuration.md)");
+                         "unknown section; known: name, lake, catalog, sql, ingest, build, logging, log, server, sources, checks (see docs/configuration.md)");
   }
   /* Top-level scalars are filled from a synthetic map of just those keys. */
   struct sl_cfg_node topmap = {.kind = SL_CFG_MAP, .line = 1, .col = 1};
@@ -118,7 +120,21 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
   p->name = top.name;
   for (size_t s = 1; s + 1 < sl_project_n_sections; s++) {
     const struct sl_cfg_section *sec = sl_project_sections[s];
-    rc = sl_cfg_fill(&p->doc, sl_cfg_get(root, sec->name), sec, section_struct(p, sec, &top), err);
+    const struct sl_cfg_node *node = sl_cfg_get(root, sec->name);
+    /* log: used to hold the logging options; say where they went. */
+    for (size_t i = 0; sec == &sl_log_section && node && node->kind == SL_CFG_MAP && i < node->n_items; i++) {
+      const struct sl_cfg_node *it = node->items[i];
+      if (strcmp(it->key, "level") && strcmp(it->key, "format")) continue;
+      struct sl_cfg_node pos = *it;
+      pos.line = it->key_line;
+      pos.col = it->key_col;
+      char kp[64];
+      snprintf(kp, sizeof kp, "log.%s", it->key);
+      return sl_cfg_err_at(err, SL_ECONFIG, &p->doc, &pos, kp,
+                           "unknown option '%s' in log; logging options moved to logging: (log: is the topics log)",
+                           it->key);
+    }
+    rc = sl_cfg_fill(&p->doc, node, sec, section_struct(p, sec, &top), err);
     if (rc) return rc;
   }
   return sl_cdc_sources_load(&p->doc, sl_cfg_get(root, "sources"), &p->sources, err);
@@ -161,8 +177,8 @@ int sl_project_load(const char *dir, struct sl_project **out, struct sl_err *err
     }
     if (!p->lake_dir || !p->catalog_url || !p->sql.temp_dir) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }
-  if (!rc && !getenv("SLUICE_LOG_LEVEL")) sl_log_set_level((enum sl_log_level)p->log.level);
-  if (!rc && !getenv("SLUICE_LOG_FORMAT")) sl_log_set_format((enum sl_log_format)p->log.format);
+  if (!rc && !getenv("SLUICE_LOG_LEVEL")) sl_log_set_level((enum sl_log_level)p->logging.level);
+  if (!rc && !getenv("SLUICE_LOG_FORMAT")) sl_log_set_format((enum sl_log_format)p->logging.format);
   if (rc) {
     sl_project_free(p);
     return rc;
@@ -209,6 +225,16 @@ void sl_project_duck_opts(const struct sl_project *p, struct sl_duck_opts *o) {
   o->temp_dir = p->sql.temp_dir && p->sql.temp_dir[0] ? p->sql.temp_dir : NULL;
 }
 
+int sl_project_log_open(const struct sl_project *p, struct sl_log **out, struct sl_err *err) {
+  const char *u = p->log.url && p->log.url[0] ? p->log.url : ".sluice/log";
+  if (!strncmp(u, "kafka://", 8)) return sl_log_open(u, &p->log, out, err);
+  char *path = resolve(p->root, !strncmp(u, "file://", 7) ? u + 7 : u);
+  if (!path) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  int rc = sl_log_open(path, &p->log, out, err);
+  sl_free(path);
+  return rc;
+}
+
 void sl_project_free(struct sl_project *p) {
   if (!p) return;
   if (p->cat) sl_catalog_close(p->cat);
@@ -218,6 +244,7 @@ void sl_project_free(struct sl_project *p) {
   sl_cfg_section_fini(&sl_sql_section, &p->sql);
   sl_cfg_section_fini(&sl_ingest_section, &p->ingest);
   sl_cfg_section_fini(&sl_build_section, &p->build);
+  sl_cfg_section_fini(&sl_log_section, &p->log);
   sl_cfg_section_fini(&sl_server_section, &p->server);
   sl_cdc_sources_fini(&p->sources);
   sl_cfg_doc_fini(&p->doc);

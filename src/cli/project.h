@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "ingest/ingest.h"
 #include "lake/lake.h"
+#include "log/log.h"
 #include "sql/sql.h"
 #include "server/server.h"
 #include "transform/transform.h"
@@ -30,7 +31,8 @@ struct sl_project {
   struct sl_sql_opts sql;
   struct sl_ingest_opts ingest;
   struct sl_build_cfg build;
-  struct sl_log_opts log;
+  struct sl_log_opts logging;
+  struct sl_log_cfg log; /* topics */
   struct sl_server_opts server;
   struct sl_cdc_sources sources;
   char *lake_dir;    /* absolute */
@@ -51,5 +53,7 @@ int sl_project_open(struct sl_project *p, struct sl_err *err);
 void sl_project_free(struct sl_project *p);
 /* DuckDB options from the project's sql section. */
 void sl_project_duck_opts(const struct sl_project *p, struct sl_duck_opts *o);
+/* Opens the project's topics log (log.url resolved against the project folder). */
+int sl_project_log_open(const struct sl_project *p, struct sl_log **out, struct sl_err *err);
 
 #endif

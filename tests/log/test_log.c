@@ -1,0 +1,546 @@
+/* test_log.c: the embedded log through the public interface (log/log.h): append, read,
+ * seek by offset and time, reopen, retention by size and time, consumer groups,
+ * concurrent producers and consumers, a segment cut at every byte of its last record,
+ * flipped bytes, and a full disk (a real tmpfs, when the test may mount one). */
+#include "test.h"
+
+#include "core/fs.h"
+#include "core/mem.h"
+#include "core/time.h"
+#include "log/log.h"
+#include "log/log_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+static struct sl_log_cfg cfg_for(int64_t seg_bytes) {
+  struct sl_log_cfg c = {0};
+  struct sl_err err = {0};
+  sl_cfg_fill(NULL, NULL, &sl_log_section, &c, &err);
+  sl_free(c.url);
+  c.url = NULL;
+  c.segment_bytes = seg_bytes;
+  c.index_interval_bytes = 256;
+  return c;
+}
+
+static char *fresh(const char *name) {
+  char *d = sl_asprintf("%s/%s", sl_test_tmpdir(), name);
+  struct sl_err err = {0};
+  sl_fs_remove_tree(d, &err);
+  return d;
+}
+
+static struct sl_log *open_log(const char *dir, struct sl_log_cfg *c) {
+  struct sl_log *log = NULL;
+  struct sl_err err = {0};
+  if (sl_log_open(dir, c, &log, &err)) fprintf(stderr, "  open %s: %s\n", dir, err.msg);
+  return log;
+}
+
+static int produce_n(struct sl_log *log, const char *topic, int from, int n, int32_t part, int64_t ts0) {
+  struct sl_err err = {0};
+  for (int i = from; i < from + n; i++) {
+    char key[32], val[64];
+    snprintf(key, sizeof key, "k%d", i);
+    snprintf(val, sizeof val, "value-%06d", i);
+    struct sl_log_header h = {"seq", val + 6, 6};
+    struct sl_log_msg m = {.partition = part, .ts_ms = ts0 ? ts0 + i : 0, .key = key, .key_len = strlen(key),
+                           .value = val, .value_len = strlen(val), .headers = &h, .n_headers = 1};
+    if (sl_log_produce(log, topic, &m, 1, NULL, &err)) return fprintf(stderr, "  produce: %s\n", err.msg), -1;
+  }
+  if (sl_log_flush(log, 10000, &err)) return fprintf(stderr, "  flush: %s\n", err.msg), -1;
+  return 0;
+}
+
+/* Reads everything visible from `from`; returns the count, -1 on error (msg in err). */
+static int read_all(struct sl_log *log, const char *topic, const char *group, int from, int64_t from_value,
+                    int64_t *offs, char (*vals)[64], int max, struct sl_err *err) {
+  const char *topics[1] = {topic};
+  struct sl_log_consumer_conf cc = {.group = group, .topics = topics, .n_topics = 1, .from = from, .from_value = from_value};
+  struct sl_log_consumer *c = NULL;
+  if (sl_log_consumer_open(log, &cc, &c, err)) return -1;
+  int n = 0;
+  for (;;) {
+    struct sl_log_record r;
+    int rc = sl_log_consumer_poll(c, 0, &r, err);
+    if (rc < 0) {
+      n = -1;
+      break;
+    }
+    if (rc == 0) break;
+    if (n < max) {
+      if (offs) offs[n] = r.offset;
+      if (vals) snprintf(vals[n], 64, "%.*s", (int)r.value_len, (const char *)r.value);
+    }
+    n++;
+  }
+  if (group && n >= 0) sl_log_consumer_commit(c, err);
+  sl_log_consumer_close(c);
+  return n;
+}
+
+static void test_append_read_seek(void) {
+  char *dir = fresh("basic");
+  struct sl_log_cfg c = cfg_for(4096);
+  struct sl_log *log = open_log(dir, &c);
+  struct sl_err err = {0};
+  struct sl_log_topic_conf tc = {.partitions = 3};
+  CHECK_EQ_INT(sl_log_topic_create(log, "orders", &tc, &err), 0);
+  CHECK_EQ_INT(sl_log_topic_create(log, "orders", &tc, &err), SL_EEXIST);
+  CHECK_EQ_INT(sl_log_topic_create(log, "bad/name", &tc, &err), SL_EINVAL);
+  /* Keyed records land where Kafka's partitioner puts them; offsets come back. */
+  const char *keys[] = {"alpha", "beta", "gamma", "delta"};
+  struct sl_log_msg msgs[4];
+  int64_t offs[4];
+  for (int i = 0; i < 4; i++)
+    msgs[i] = (struct sl_log_msg){.partition = -1, .key = keys[i], .key_len = strlen(keys[i]), .value = "v", .value_len = 1};
+  CHECK_EQ_INT(sl_log_produce(log, "orders", msgs, 4, offs, &err), 0);
+  CHECK_EQ_INT(sl_log_flush(log, 1000, &err), 0);
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(log, "orders", &info, &err), 0);
+  int64_t total = 0;
+  for (int p = 0; p < info.n_parts; p++) total += info.parts[p].end_offset;
+  CHECK_EQ_INT(total, 4);
+  int32_t p0 = sl_log_partition_for_key("alpha", 5, 3);
+  CHECK(info.parts[p0].end_offset >= 1);
+  sl_log_topic_info_fini(&info);
+  CHECK_EQ_INT(sl_log_produce(log, "nosuch", msgs, 1, offs, &err), SL_ENOTFOUND);
+  CHECK_CONTAINS(err.msg, "sluice topic create nosuch");
+
+  /* One partition, many segments: read, seek by offset and by time. */
+  tc.partitions = 1;
+  CHECK_EQ_INT(sl_log_topic_create(log, "events", &tc, &err), 0);
+  CHECK_EQ_INT(produce_n(log, "events", 0, 2000, 0, 1000000), 0);
+  static int64_t o[3000];
+  static char v[3000][64];
+  CHECK_EQ_INT(read_all(log, "events", NULL, SL_LOG_FROM_BEGINNING, 0, o, v, 3000, &err), 2000);
+  int in_order = 1;
+  for (int i = 0; i < 2000; i++) {
+    char want[64];
+    snprintf(want, sizeof want, "value-%06d", i);
+    in_order &= o[i] == i && !strcmp(v[i], want);
+  }
+  CHECK(in_order);
+  CHECK_EQ_INT(read_all(log, "events", NULL, SL_LOG_FROM_OFFSET, 1234, o, v, 3000, &err), 766);
+  CHECK_EQ_INT(o[0], 1234);
+  int64_t at[1];
+  CHECK_EQ_INT(sl_log_offsets_for_time(log, "events", 1000000 + 1500, at, 1, &err), 0);
+  CHECK_EQ_INT(at[0], 1500);
+  CHECK_EQ_INT(sl_log_offsets_for_time(log, "events", 1, at, 1, &err), 0);
+  CHECK_EQ_INT(at[0], 0);
+  CHECK_EQ_INT(sl_log_offsets_for_time(log, "events", 9000000, at, 1, &err), 0);
+  CHECK_EQ_INT(at[0], 2000);
+  CHECK_EQ_INT(read_all(log, "events", NULL, SL_LOG_FROM_TIME, 1000000 + 1990, o, v, 3000, &err), 10);
+  CHECK_EQ_INT(o[0], 1990);
+  CHECK_EQ_INT(read_all(log, "events", NULL, SL_LOG_FROM_END, 0, o, v, 3000, &err), 0);
+  /* Headers come back with their names. */
+  const char *topics[1] = {"events"};
+  struct sl_log_consumer_conf cc = {.topics = topics, .n_topics = 1, .from = SL_LOG_FROM_OFFSET, .from_value = 7};
+  struct sl_log_consumer *cons = NULL;
+  CHECK_EQ_INT(sl_log_consumer_open(log, &cc, &cons, &err), 0);
+  struct sl_log_record r;
+  CHECK_EQ_INT(sl_log_consumer_poll(cons, 0, &r, &err), 1);
+  CHECK_EQ_INT(r.offset, 7);
+  CHECK_EQ_INT(r.ts_ms, 1000007);
+  CHECK_EQ_INT(r.n_headers, 1);
+  if (r.n_headers == 1) {
+    CHECK_STR(r.headers[0].name, "seq");
+    CHECK(r.headers[0].len == 6 && !memcmp(r.headers[0].value, "000007", 6));
+  }
+  CHECK(r.key_len == 2 && !memcmp(r.key, "k7", 2));
+  CHECK_EQ_INT(sl_log_consumer_seek(cons, "events", 0, 1999, &err), 0);
+  CHECK_EQ_INT(sl_log_consumer_poll(cons, 0, &r, &err), 1);
+  CHECK_EQ_INT(r.offset, 1999);
+  sl_log_consumer_close(cons);
+  sl_log_close(log);
+
+  /* Reopen: the same records, and appends continue the offsets. */
+  log = open_log(dir, &c);
+  CHECK_EQ_INT(read_all(log, "events", NULL, SL_LOG_FROM_BEGINNING, 0, o, v, 3000, &err), 2000);
+  CHECK_EQ_INT(produce_n(log, "events", 2000, 10, 0, 0), 0);
+  CHECK_EQ_INT(read_all(log, "events", NULL, SL_LOG_FROM_OFFSET, 2000, o, v, 3000, &err), 10);
+  CHECK_EQ_INT(o[0], 2000);
+  char **names = NULL;
+  size_t nn = 0;
+  CHECK_EQ_INT(sl_log_topic_list(log, &names, &nn, &err), 0);
+  CHECK_EQ_INT(nn, 2);
+  if (nn == 2) CHECK_STR(names[0], "events");
+  for (size_t i = 0; i < nn; i++) sl_free(names[i]);
+  sl_free(names);
+  CHECK_EQ_INT(sl_log_topic_delete(log, "orders", &err), 0);
+  CHECK_EQ_INT(sl_log_topic_describe(log, "orders", &info, &err), SL_ENOTFOUND);
+  sl_log_close(log);
+  sl_free(dir);
+}
+
+static void test_retention(void) {
+  char *dir = fresh("retention");
+  struct sl_log_cfg c = cfg_for(4096);
+  struct sl_log *log = open_log(dir, &c);
+  struct sl_err err = {0};
+  /* Size: whole old segments go; the start moves; readers start there. */
+  struct sl_log_topic_conf tc = {.partitions = 1, .retention_ms = -1, .retention_bytes = 10000};
+  CHECK_EQ_INT(sl_log_topic_create(log, "sized", &tc, &err), 0);
+  for (int b = 0; b < 20; b++) CHECK_EQ_INT(produce_n(log, "sized", b * 100, 100, 0, 0), 0);
+  sl_log_close(log);
+  log = open_log(dir, &c); /* retention runs when a writer opens the partition */
+  CHECK_EQ_INT(produce_n(log, "sized", 2000, 1, 0, 0), 0);
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(log, "sized", &info, &err), 0);
+  CHECK(info.parts[0].start_offset > 0);
+  CHECK_EQ_INT(info.parts[0].end_offset, 2001);
+  CHECK(info.parts[0].bytes >= 10000 && info.parts[0].bytes < 10000 + 4096 + 200);
+  int64_t start = info.parts[0].start_offset;
+  sl_log_topic_info_fini(&info);
+  static int64_t o[3000];
+  CHECK_EQ_INT(read_all(log, "sized", NULL, SL_LOG_FROM_BEGINNING, 0, o, NULL, 3000, &err), 2001 - start);
+  CHECK_EQ_INT(o[0], start);
+  /* Time: segments whose newest record is older than retention_ms go. */
+  struct sl_log_topic_conf tt = {.partitions = 1, .retention_ms = 86400000, .retention_bytes = -1};
+  CHECK_EQ_INT(sl_log_topic_create(log, "timed", &tt, &err), 0);
+  int64_t old = sl_time_now_ms() - 10LL * 86400000;
+  CHECK_EQ_INT(produce_n(log, "timed", 0, 500, 0, old), 0);
+  sl_log_close(log);
+  log = open_log(dir, &c);
+  CHECK_EQ_INT(produce_n(log, "timed", 500, 5, 0, 0), 0);
+  CHECK_EQ_INT(sl_log_topic_describe(log, "timed", &info, &err), 0);
+  CHECK(info.parts[0].start_offset > 400); /* only the active segment's old records remain */
+  CHECK_EQ_INT(info.parts[0].end_offset, 505);
+  sl_log_topic_info_fini(&info);
+  sl_log_close(log);
+  sl_free(dir);
+}
+
+static void test_groups(void) {
+  char *dir = fresh("groups");
+  struct sl_log_cfg c = cfg_for(1 << 20);
+  struct sl_log *log = open_log(dir, &c);
+  struct sl_err err = {0};
+  struct sl_log_topic_conf tc = {.partitions = 2};
+  CHECK_EQ_INT(sl_log_topic_create(log, "g", &tc, &err), 0);
+  CHECK_EQ_INT(produce_n(log, "g", 0, 50, 0, 0), 0);
+  CHECK_EQ_INT(produce_n(log, "g", 50, 30, 1, 0), 0);
+  CHECK_EQ_INT(read_all(log, "g", "readers", SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 80);
+  CHECK_EQ_INT(read_all(log, "g", "readers", SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 0);
+  CHECK_EQ_INT(produce_n(log, "g", 80, 7, 1, 0), 0);
+  sl_log_close(log);
+  log = open_log(dir, &c);
+  static int64_t o[100];
+  CHECK_EQ_INT(read_all(log, "g", "readers", SL_LOG_FROM_BEGINNING, 0, o, NULL, 100, &err), 7);
+  CHECK_EQ_INT(o[0], 30);
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(log, "g", &info, &err), 0);
+  CHECK_EQ_INT(info.n_groups, 1);
+  if (info.n_groups == 1) {
+    CHECK_STR(info.groups[0].group, "readers");
+    CHECK_EQ_INT(info.groups[0].committed[0], 50);
+    CHECK_EQ_INT(info.groups[0].committed[1], 37);
+    CHECK_EQ_INT(info.groups[0].lag, 0);
+  }
+  sl_log_topic_info_fini(&info);
+  /* A second member of a group gets no partition while the first holds them. */
+  CHECK_EQ_INT(produce_n(log, "g", 87, 5, 0, 0), 0);
+  const char *topics[1] = {"g"};
+  struct sl_log_consumer_conf cc = {.group = "readers", .topics = topics, .n_topics = 1};
+  struct sl_log_consumer *a = NULL, *b = NULL;
+  CHECK_EQ_INT(sl_log_consumer_open(log, &cc, &a, &err), 0);
+  CHECK_EQ_INT(sl_log_consumer_open(log, &cc, &b, &err), 0);
+  struct sl_log_record r;
+  CHECK_EQ_INT(sl_log_consumer_poll(b, 0, &r, &err), 0);
+  CHECK_EQ_INT(sl_log_consumer_poll(a, 0, &r, &err), 1);
+  CHECK_EQ_INT(r.offset, 50);
+  sl_log_consumer_close(a);
+  CHECK_EQ_INT(sl_log_consumer_poll(b, 1500, &r, &err), 1); /* takes over (claims every second) */
+  CHECK_EQ_INT(r.offset, 50); /* a committed nothing: b starts at the last commit */
+  CHECK_EQ_INT(sl_log_consumer_commit(b, &err), 0);
+  sl_log_consumer_close(b);
+  CHECK_EQ_INT(sl_log_group_name_check("bad group", &err), SL_EINVAL);
+  sl_log_close(log);
+  sl_free(dir);
+}
+
+/* Concurrent producers and consumers: every acknowledged record read exactly once per
+ * group, in order per partition. */
+#define NPROD 4
+#define PER_PROD 20000
+#define NPART 4
+static struct sl_log *g_log;
+static volatile int g_prod_done;
+
+static void *producer(void *arg) {
+  int id = (int)(intptr_t)arg;
+  struct sl_err err = {0};
+  for (int i = 0; i < PER_PROD; i += 100) {
+    struct sl_log_msg m[100];
+    char vals[100][32];
+    for (int k = 0; k < 100; k++) {
+      snprintf(vals[k], sizeof vals[k], "%d:%d", id, i + k);
+      m[k] = (struct sl_log_msg){.partition = (i / 100 + id) % NPART, .value = vals[k], .value_len = strlen(vals[k])};
+    }
+    if (sl_log_produce(g_log, "conc", m, 100, NULL, &err) || sl_log_flush(g_log, 10000, &err)) {
+      fprintf(stderr, "  producer %d: %s\n", id, err.msg);
+      return (void *)1;
+    }
+  }
+  return NULL;
+}
+
+struct cons_arg {
+  const char *group;
+  int bad;
+  int count;
+};
+
+static void *consumer(void *arg) {
+  struct cons_arg *ca = arg;
+  static const char *topics[1] = {"conc"};
+  struct sl_log_consumer_conf cc = {.group = ca->group, .topics = topics, .n_topics = 1};
+  struct sl_log_consumer *c = NULL;
+  struct sl_err err = {0};
+  if (sl_log_consumer_open(g_log, &cc, &c, &err)) {
+    ca->bad = 1;
+    return NULL;
+  }
+  unsigned char *seen = calloc(NPROD * PER_PROD, 1);
+  int last[NPART][NPROD];
+  int64_t next_off[NPART] = {0};
+  memset(last, -1, sizeof last);
+  while (ca->count < NPROD * PER_PROD) {
+    struct sl_log_record r;
+    int rc = sl_log_consumer_poll(c, 2000, &r, &err);
+    if (rc < 0) {
+      fprintf(stderr, "  consumer: %s\n", err.msg);
+      ca->bad = 1;
+      break;
+    }
+    if (rc == 0) {
+      if (g_prod_done) break;
+      continue;
+    }
+    int id, seq;
+    char v[32];
+    snprintf(v, sizeof v, "%.*s", (int)r.value_len, (const char *)r.value);
+    if (sscanf(v, "%d:%d", &id, &seq) != 2 || id < 0 || id >= NPROD || seq < 0 || seq >= PER_PROD) {
+      ca->bad = 1;
+      continue;
+    }
+    if (seen[id * PER_PROD + seq]++) ca->bad = 1;                  /* twice */
+    if (seq <= last[r.partition][id]) ca->bad = 1;                 /* out of order */
+    if (r.offset != next_off[r.partition]) ca->bad = 1;            /* a gap or a repeat */
+    last[r.partition][id] = seq;
+    next_off[r.partition] = r.offset + 1;
+    ca->count++;
+    if (ca->count % 5000 == 0) sl_log_consumer_commit(c, &err);
+  }
+  sl_log_consumer_commit(c, &err);
+  sl_log_consumer_close(c);
+  free(seen);
+  return NULL;
+}
+
+static void test_concurrent(void) {
+  char *dir = fresh("conc");
+  struct sl_log_cfg c = cfg_for(256 << 10);
+  g_log = open_log(dir, &c);
+  struct sl_err err = {0};
+  struct sl_log_topic_conf tc = {.partitions = NPART};
+  CHECK_EQ_INT(sl_log_topic_create(g_log, "conc", &tc, &err), 0);
+  pthread_t pt[NPROD], ct[2];
+  struct cons_arg ca[2] = {{"one", 0, 0}, {"two", 0, 0}};
+  for (int i = 0; i < 2; i++) pthread_create(&ct[i], NULL, consumer, &ca[i]);
+  int prod_bad = 0;
+  for (int i = 0; i < NPROD; i++) pthread_create(&pt[i], NULL, producer, (void *)(intptr_t)i);
+  for (int i = 0; i < NPROD; i++) {
+    void *rv;
+    pthread_join(pt[i], &rv);
+    prod_bad |= rv != NULL;
+  }
+  g_prod_done = 1;
+  for (int i = 0; i < 2; i++) pthread_join(ct[i], NULL);
+  CHECK(!prod_bad);
+  for (int i = 0; i < 2; i++) {
+    CHECK(!ca[i].bad);
+    CHECK_EQ_INT(ca[i].count, NPROD * PER_PROD);
+  }
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(g_log, "conc", &info, &err), 0);
+  CHECK_EQ_INT(info.n_groups, 2);
+  for (size_t g = 0; g < info.n_groups; g++) CHECK_EQ_INT(info.groups[g].lag, 0);
+  sl_log_topic_info_fini(&info);
+  sl_log_close(g_log);
+  sl_free(dir);
+}
+
+static int read_file(const char *path, uint8_t **data, size_t *len) {
+  struct sl_err err = {0};
+  return sl_fs_read_all(path, 1 << 26, (char **)data, len, &err);
+}
+
+static int write_file(const char *path, const uint8_t *data, size_t len) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return -1;
+  ssize_t n = write(fd, data, len);
+  close(fd);
+  return n == (ssize_t)len ? 0 : -1;
+}
+
+static void test_cut_every_byte(void) {
+  char *dir = fresh("cut");
+  struct sl_log_cfg c = cfg_for(1 << 20);
+  struct sl_log *log = open_log(dir, &c);
+  struct sl_err err = {0};
+  struct sl_log_topic_conf tc = {.partitions = 1};
+  CHECK_EQ_INT(sl_log_topic_create(log, "cut", &tc, &err), 0);
+  CHECK_EQ_INT(produce_n(log, "cut", 0, 9, 0, 0), 0);
+  struct sl_log_topic_info info;
+  sl_log_topic_describe(log, "cut", &info, &err);
+  int64_t nine = info.parts[0].bytes;
+  sl_log_topic_info_fini(&info);
+  CHECK_EQ_INT(produce_n(log, "cut", 9, 1, 0, 0), 0);
+  sl_log_close(log);
+  char *seg = sl_asprintf("%s/cut/0/%020d.log", dir, 0), *idx = sl_asprintf("%s/cut/0/%020d.index", dir, 0);
+  uint8_t *orig = NULL;
+  size_t len = 0;
+  CHECK_EQ_INT(read_file(seg, &orig, &len), 0);
+  int bad = 0;
+  for (size_t cut = (size_t)nine; cut < len; cut++) {
+    write_file(seg, orig, cut);
+    unlink(idx);
+    log = open_log(dir, &c);
+    static int64_t o[20];
+    static char v[20][64];
+    int n = read_all(log, "cut", NULL, SL_LOG_FROM_BEGINNING, 0, o, v, 20, &err);
+    if (n != 9) bad++;
+    if (produce_n(log, "cut", 100, 1, 0, 0)) bad++; /* the writer truncates the torn tail */
+    n = read_all(log, "cut", NULL, SL_LOG_FROM_BEGINNING, 0, o, v, 20, &err);
+    if (n != 10 || o[9] != 9 || strcmp(v[9], "value-000100") || strcmp(v[8], "value-000008")) bad++;
+    sl_log_close(log);
+  }
+  CHECK_EQ_INT(bad, 0);
+  sl_free(orig);
+  sl_free(seg);
+  sl_free(idx);
+  sl_free(dir);
+}
+
+static void test_flipped_byte(void) {
+  char *dir = fresh("flip");
+  struct sl_log_cfg c = cfg_for(1 << 20);
+  struct sl_log *log = open_log(dir, &c);
+  struct sl_err err = {0};
+  struct sl_log_topic_conf tc = {.partitions = 1};
+  CHECK_EQ_INT(sl_log_topic_create(log, "flip", &tc, &err), 0);
+  CHECK_EQ_INT(produce_n(log, "flip", 0, 10, 0, 0), 0);
+  sl_log_close(log);
+  char *seg = sl_asprintf("%s/flip/0/%020d.log", dir, 0);
+  uint8_t *orig = NULL;
+  size_t len = 0;
+  CHECK_EQ_INT(read_file(seg, &orig, &len), 0);
+  size_t fl = len / 10; /* every record has the same size */
+  /* A byte of record 4's value, then of its length field, then of its offset. */
+  size_t where[] = {4 * fl + fl - 12, 4 * fl + 1, 4 * fl + 9};
+  for (int k = 0; k < 3; k++) {
+    uint8_t *copy = malloc(len);
+    memcpy(copy, orig, len);
+    copy[where[k]] ^= 0x20;
+    write_file(seg, copy, len);
+    free(copy);
+    log = open_log(dir, &c);
+    static int64_t o[20];
+    static char v[20][64];
+    err.msg[0] = '\0';
+    int n = read_all(log, "flip", NULL, SL_LOG_FROM_BEGINNING, 0, o, v, 20, &err);
+    CHECK_EQ_INT(n, -1);
+    CHECK_CONTAINS(err.msg, "topic flip partition 0 offset 4");
+    CHECK_CONTAINS(err.msg, "corrupt");
+    /* What came before the bad record is intact; what follows it is reachable. */
+    const char *topics[1] = {"flip"};
+    struct sl_log_consumer_conf cc = {.topics = topics, .n_topics = 1};
+    struct sl_log_consumer *cons = NULL;
+    sl_log_consumer_open(log, &cc, &cons, &err);
+    struct sl_log_record r;
+    int good = 0;
+    while (sl_log_consumer_poll(cons, 0, &r, &err) == 1) good += r.value_len == 12 && !memcmp(r.value, "value-00000", 11);
+    CHECK_EQ_INT(good, 4);
+    CHECK_EQ_INT(sl_log_consumer_seek(cons, "flip", 0, 5, &err), 0);
+    int after = 0;
+    while (sl_log_consumer_poll(cons, 0, &r, &err) == 1) after += r.offset >= 5;
+    CHECK_EQ_INT(after, 5);
+    sl_log_consumer_close(cons);
+    /* A writer keeps the good records after it (not a torn tail) and appends after them. */
+    CHECK_EQ_INT(produce_n(log, "flip", 10, 1, 0, 0), 0);
+    struct sl_log_topic_info info;
+    sl_log_topic_describe(log, "flip", &info, &err);
+    CHECK_EQ_INT(info.parts[0].end_offset, 11);
+    sl_log_topic_info_fini(&info);
+    sl_log_close(log);
+    write_file(seg, orig, len);
+    char *idx = sl_asprintf("%s/flip/0/%020d.index", dir, 0);
+    unlink(idx);
+    sl_free(idx);
+  }
+  sl_free(orig);
+  sl_free(seg);
+  sl_free(dir);
+}
+
+/* A real full disk: a 1 MB tmpfs. A refused batch acknowledges nothing, and the log
+ * holds exactly the acknowledged records afterwards. */
+static void test_disk_full(void) {
+  char *dir = fresh("full");
+  struct sl_err err = {0};
+  sl_fs_mkdirs(dir, &err);
+  if (mount("tmpfs", dir, "tmpfs", 0, "size=1m")) {
+    fprintf(stderr, "  SKIP disk full: cannot mount a tmpfs (%s); needs root\n", strerror(errno));
+    sl_free(dir);
+    return;
+  }
+  struct sl_log_cfg c = cfg_for(128 << 10);
+  struct sl_log *log = open_log(dir, &c);
+  struct sl_log_topic_conf tc = {.partitions = 1};
+  CHECK_EQ_INT(sl_log_topic_create(log, "full", &tc, &err), 0);
+  int acked = 0, refused = 0;
+  char val[1000];
+  memset(val, 'x', sizeof val);
+  for (int b = 0; b < 400 && refused < 3; b++) {
+    struct sl_log_msg m[20];
+    for (int k = 0; k < 20; k++) m[k] = (struct sl_log_msg){.partition = 0, .value = val, .value_len = sizeof val};
+    int rc = sl_log_produce(log, "full", m, 20, NULL, &err);
+    if (!rc) rc = sl_log_flush(log, 1000, &err);
+    if (rc) {
+      refused++;
+      CHECK(strstr(err.msg, "No space left") || strstr(err.msg, "dropped"));
+    } else {
+      acked += 20;
+    }
+  }
+  CHECK(refused > 0);
+  CHECK(acked > 0);
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(log, "full", &info, &err), 0);
+  CHECK_EQ_INT(info.parts[0].end_offset, acked);
+  sl_log_topic_info_fini(&info);
+  CHECK_EQ_INT(read_all(log, "full", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), acked);
+  sl_log_close(log);
+  log = open_log(dir, &c);
+  CHECK_EQ_INT(read_all(log, "full", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), acked);
+  sl_log_close(log);
+  umount(dir);
+  sl_free(dir);
+}
+
+int main(void) {
+  TEST_RUN(test_append_read_seek);
+  TEST_RUN(test_retention);
+  TEST_RUN(test_groups);
+  TEST_RUN(test_concurrent);
+  TEST_RUN(test_cut_every_byte);
+  TEST_RUN(test_flipped_byte);
+  TEST_RUN(test_disk_full);
+  return TEST_DONE();
+}
