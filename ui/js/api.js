@@ -21,6 +21,7 @@ export async function api(path, opts = {}) {
       throw new ApiError(0, 'Cannot reach the sluice server (' + e.message + '). Is `sluice serve` running?', path);
     }
     if (res.status === 401 && attempt < 3) {
+      if (token() !== t) continue; // a token was entered while this request was on its way
       await askToken(t ? 'That token was refused. Enter the server token:' : 'This server needs a token (SLUICE_SERVER_TOKEN).');
       continue;
     }

@@ -2,7 +2,7 @@
 import { s, h } from './dom.js';
 import { compact, date } from './fmt.js';
 
-const W = 640, H = 180, PL = 48, PR = 12, PT = 10, PB = 24;
+const W = 640, H = 180, PL = 66, PR = 12, PT = 10, PB = 24;
 
 function niceStep(range, ticks) {
   const raw = range / ticks, mag = Math.pow(10, Math.floor(Math.log10(raw)));
@@ -20,7 +20,9 @@ export function lineChart(series, fmt = compact) {
   if (t1 === t0) { t0 -= 30000; t1 += 30000; }
   let vmax = Math.max(...all.map((p) => p[1])), vmin = Math.min(0, ...all.map((p) => p[1]));
   if (vmax === vmin) vmax = vmin + 1;
-  const step = niceStep(vmax - vmin, 4);
+  let step = niceStep(vmax - vmin, 4);
+  // Counts and bytes have no fractions: no ticks between whole numbers.
+  if (all.every((p) => Number.isInteger(p[1])) && step < 1) { step = 1; }
   vmax = Math.ceil(vmax / step) * step;
   const x = (t) => PL + ((t - t0) / (t1 - t0)) * (W - PL - PR);
   const y = (v) => PT + (1 - (v - vmin) / (vmax - vmin)) * (H - PT - PB);

@@ -44,7 +44,12 @@ export function icon(name) {
 
 // An empty or unavailable state: a title and a line of help.
 export function state(title, text, kind = 'empty') {
-  return h('div', { class: 'state', role: 'status' }, icon(kind), h('div', { class: 'title' }, title), text ? h('div', null, text) : null);
+  return h('div', { class: 'state', role: 'status' }, icon(kind), h('div', { class: 'title' }, title), text ? h('div', null, ticks(text)) : null);
+}
+
+// `code` in help texts becomes <code>.
+export function ticks(text) {
+  return String(text).split('`').map((part, i) => (i % 2 ? h('code', null, part) : part));
 }
 
 export function loading(lines = 4) {

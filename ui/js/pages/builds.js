@@ -24,8 +24,8 @@ export default {
       clear(list, dataTable([
         { label: 'Run', render: (r) => h('code', null, String(r.run_id)) },
         { label: 'Status', render: (r) => badge(r.status || 'unknown') },
-        { label: 'Started', render: (r) => h('span', { title: date(r.started_ms) }, ago(r.started_ms)) },
-        { label: 'Duration', num: true, render: (r) => r.finished_ms ? duration(r.finished_ms - r.started_ms) : 'running' },
+        { label: 'When', render: (r) => h('span', { title: date(r.started_ms || r.finished_ms) }, ago(r.started_ms || r.finished_ms)) },
+        { label: 'Duration', num: true, render: (r) => !r.finished_ms ? 'running' : r.started_ms ? duration(r.finished_ms - r.started_ms) : '—' },
         { label: 'Models', num: true, render: (r) => num((r.models || []).length) },
         { label: 'Failed', num: true, render: (r) => num((r.models || []).filter((m) => !/^(ok|success|fresh|built|skipped_fresh)$/i.test(m.status || '')).length) },
         { label: 'Rows', num: true, render: (r) => num((r.models || []).reduce((a, m) => a + (Number(m.rows) || 0), 0)) },
@@ -37,7 +37,7 @@ export default {
       const ms = run.models || [];
       clear(detail, h('section', { class: 'card run-detail' },
         h('div', { class: 'card-head' }, h('h2', null, 'Run ', h('code', null, String(run.run_id))), badge(run.status || 'unknown'),
-          h('span', { class: 'meta' }, `${date(run.started_ms)} · ${plural(ms.length, 'model')}`)),
+          h('span', { class: 'meta' }, `${date(run.started_ms || run.finished_ms)} · ${plural(ms.length, 'model')}`)),
         ms.length ? dataTable([
           { label: 'Model', render: (m) => h('a', { href: `#/lake/${enc(m.namespace)}/${enc(m.model)}` }, h('span', { class: 'muted' }, m.namespace + '.'), m.model) },
           { label: 'Materialized', render: (m) => badge(m.materialized || '—', 'kind') },

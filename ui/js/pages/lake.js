@@ -176,13 +176,20 @@ async function tablePage(main, ns, name, query, ctx) {
     return;
   }
   if (info.kind) main.querySelector('.kind-badge').replaceWith(badge(info.kind, 'kind'));
-  const cur = snaps.find((s) => String(s.id) === String(info.snapshot_id)) || snaps[0];
-  clear(stats,
-    stat('Rows', num(info.rows)), stat('Size', bytes(info.bytes)), stat('Files', num(info.files)),
-    stat('Columns', num((info.columns || []).length)), stat('Snapshot', info.snapshot_id ?? '—', cur ? ago(cur.time_ms) : null));
+  drawStats();
   drawSnaps();
   drawTab();
 
+  // The figures of the snapshot on show: the current one, or the one travelled to.
+  function drawStats() {
+    const cur = snaps.find((s) => String(s.id) === String(asOf || info.snapshot_id)) || snaps[0];
+    const past = asOf && cur && String(cur.id) !== String(info.snapshot_id);
+    clear(stats,
+      stat('Rows', num(past ? cur.rows ?? '—' : info.rows), past ? 'at this snapshot' : null),
+      stat('Size', bytes(info.bytes), past ? 'current' : null), stat('Files', num(info.files), past ? 'current' : null),
+      stat('Columns', num((info.columns || []).length)),
+      stat('Snapshot', past ? cur.id : info.snapshot_id ?? '—', cur ? (past ? date(cur.time_ms) : ago(cur.time_ms)) : null));
+  }
   function drawSnaps() {
     if (!snaps.length) { clear(snapBody, state('No snapshots', 'Views have no snapshots.')); return; }
     const shown = asOf || String(info.snapshot_id);
@@ -199,7 +206,7 @@ async function tablePage(main, ns, name, query, ctx) {
   }
   function travel(id) {
     asOf = id; offset = 0; tab = 'preview';
-    sync(); drawSnaps(); drawTab();
+    sync(); drawStats(); drawSnaps(); drawTab();
   }
   function drawChip() {
     if (!asOf) { clear(chip); return; }

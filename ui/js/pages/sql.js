@@ -82,7 +82,8 @@ export default {
       clear(histList, hist.slice(0, 50).map((x) => h('li', null,
         h('button', { class: 'q', type: 'button', title: x.sql + '\n\nClick to load, double-click to run', onclick: () => { editor.value = x.sql; editor.focus(); }, ondblclick: () => exec(x.sql) },
           h('code', null, x.sql.replace(/\s+/g, ' ')),
-          h('span', { class: 'when' + (x.error ? ' err' : '') }, ago(x.at), ' · ', x.error ? 'failed' : `${plural(x.rows ?? 0, 'row')} · ${duration(x.ms)}`)))));
+          h('span', { class: 'when' + (x.error ? ' err' : '') }, ago(x.at), ' · ', x.error ? 'failed' : `${plural(x.rows ?? 0, 'row')} · ${duration(x.ms)}`)),
+        h('button', { class: 'btn small ghost rerun', type: 'button', 'aria-label': 'Run again: ' + x.sql.slice(0, 60), title: 'Run again', onclick: () => exec(x.sql) }, '▶'))));
     }
   },
 };
