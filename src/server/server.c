@@ -65,7 +65,7 @@ const struct sl_cfg_section sl_server_section = {
 
 enum {
   R_HEALTH, R_TABLES, R_TABLE, R_SNAPSHOTS, R_PREVIEW, R_SQL, R_INGEST, R_CDC,
-  R_CHECKS, R_BUILDS, R_LINEAGE, R_SERIES, R_METRICS,
+  R_CHECKS, R_BUILDS, R_LINEAGE, R_SERIES, R_METRICS, R_TOPICS, R_TOPIC, R_TOPIC_MESSAGES,
 };
 
 static const struct sl_route routes[] = {
@@ -82,6 +82,9 @@ static const struct sl_route routes[] = {
     {"GET", "/api/lineage", R_LINEAGE},
     {"GET", "/api/metrics/series", R_SERIES},
     {"GET", "/metrics", R_METRICS},
+    {"GET", "/api/topics", R_TOPICS},
+    {"GET", "/api/topics/{name}", R_TOPIC},
+    {"GET", "/api/topics/{name}/messages", R_TOPIC_MESSAGES},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -90,7 +93,8 @@ static const sl_handler_fn handlers[] = {
     [R_SNAPSHOTS] = sl_api_snapshots, [R_PREVIEW] = sl_api_preview, [R_SQL] = sl_api_sql,
     [R_INGEST] = sl_api_ingest,   [R_CDC] = sl_api_cdc,       [R_CHECKS] = sl_api_checks,
     [R_BUILDS] = sl_api_builds,   [R_LINEAGE] = sl_api_lineage, [R_SERIES] = sl_api_series,
-    [R_METRICS] = sl_api_metrics,
+    [R_METRICS] = sl_api_metrics, [R_TOPICS] = sl_api_topics, [R_TOPIC] = sl_api_topic,
+    [R_TOPIC_MESSAGES] = sl_api_topic_messages,
 };
 
 /* ---- responses ---------------------------------------------------------------------- */
@@ -532,6 +536,7 @@ int sl_server_start(struct sl_project *p, const struct sl_server_opts *o, struct
   if ((rc = sl_series_start(s, err))) goto fail;
   sl_metric_collector_add(sl_metrics_process_collect, NULL);
   if (p->sources.n) s->cdc_collector = !sl_metric_collector_add(sl_cdc_metrics_collect, s);
+  s->log_collector = !sl_metric_collector_add(sl_log_metrics_collect, s);
   *out = s;
   return 0;
 fail:
@@ -553,6 +558,7 @@ void sl_server_stop(struct sl_server *s) {
   }
   sl_metric_collector_remove(sl_metrics_process_collect, NULL);
   if (s->cdc_collector) sl_metric_collector_remove(sl_cdc_metrics_collect, s);
+  if (s->log_collector) sl_metric_collector_remove(sl_log_metrics_collect, s);
   sl_series_stop(s);
   pthread_mutex_lock(&s->mu);
   s->stopping = 1;

@@ -44,7 +44,7 @@ struct sl_server {
   int stopping, watchdog_started;
   struct sl_running *running;
   struct sl_series *series;
-  int cdc_collector;
+  int cdc_collector, log_collector;
 };
 
 /* One request, from the first call of the access handler to the response. */
@@ -118,6 +118,9 @@ void sl_api_ingest(struct sl_req *r);
  * answering 400. */
 const char *sl_upload_format(struct sl_req *r);
 void sl_api_cdc(struct sl_req *r);
+void sl_api_topics(struct sl_req *r);
+void sl_api_topic(struct sl_req *r);
+void sl_api_topic_messages(struct sl_req *r);
 void sl_api_checks(struct sl_req *r);
 void sl_api_builds(struct sl_req *r);
 void sl_api_lineage(struct sl_req *r);
@@ -133,5 +136,7 @@ void sl_series_stop(struct sl_server *s);
 
 /* CDC slot gauges at scrape time (api_ops.c). */
 void sl_cdc_metrics_collect(void *arg);
+/* Consumer lag gauges at scrape time (api_topics.c). */
+void sl_log_metrics_collect(void *arg);
 
 #endif

@@ -156,6 +156,34 @@ get "${U}api/cdc"
 expect_eq "cdc: one source" "$(jq -r '.sources[0].name + " " + .sources[0].slot' <<<"$body")" "nowhere sluice_nowhere"
 expect_contains "cdc: the error names the connection" "$(jq -r .sources[0].error <<<"$body")" "127.0.0.1"
 
+# topics, as `sluice topic` sees them
+S topic create events --partitions 2 >/dev/null
+for i in $(seq 1 30); do printf 'k%d\tvalue %d\n' "$i" "$i"; done | S topic produce events --keyed >/dev/null
+printf '\377\376\n' | S topic produce events --partition 0 >/dev/null
+S topic consume events --group g1 --max 5 --commit >/dev/null
+get "${U}api/topics"
+expect_eq "topics: 200" "$code" 200
+expect_eq "topics: events holds 31 messages in 2 partitions" "$(jq -c '.topics[] | select(.name == "events") | [.messages, .partitions]' <<<"$body")" "[31,2]"
+get "${U}api/topics/events"
+cli=$(S topic describe events --format json)
+expect_eq "topic: offsets as sluice topic describe" "$(jq -c '[.partitions[] | [.start_offset, .end_offset, .bytes]]' <<<"$body")" \
+  "$(jq -c '[.partition_offsets[] | [.start_offset, .end_offset, .bytes]]' <<<"$cli")"
+expect_eq "topic: group lag as sluice topic describe" "$(jq -c '[.groups[] | [.group, .lag, .committed]]' <<<"$body")" \
+  "$(jq -c '[.groups[] | [.group, .lag, .committed]]' <<<"$cli")"
+get "${U}api/topics/events/messages?partition=0&offset=0&limit=1000"
+expect_eq "messages: partition 0 as sluice topic consume" "$(jq -c '[.messages[] | [.offset, .key]]' <<<"$body")" \
+  "$(S topic consume events --partition 0 --format json | jq -sc '[.[] | select(.partition == 0) | [.offset, .key]]')"
+expect_eq "messages: text values" "$(jq -r '.messages[0].value' <<<"$body")" "$(S topic consume events --partition 0 --format json | jq -rs '[.[] | select(.partition == 0)][0].value')"
+expect_eq "messages: a value that is not UTF-8 comes as base64" "$(jq -c '.messages[-1] | [.encoding, .value, .key]' <<<"$body")" '["base64","//4=",null]'
+get "${U}api/topics/events/messages?partition=1&offset=3&limit=2"
+expect_eq "messages: a page from an offset" "$(jq -c '[.messages[].offset] + [.next_offset]' <<<"$body")" "[3,4,5]"
+get "${U}api/topics/nope"
+expect_eq "topic: unknown is 404" "$code" 404
+get "${U}api/topics/events/messages?partition=7"
+expect_eq "messages: unknown partition is 404" "$code" 404
+get "${U}metrics"
+expect_contains "metrics: consumer lag" "$body" 'sluice_log_consumer_lag{topic="events",group="g1"}'
+
 # metrics and series
 get "${U}metrics"
 expect_eq "metrics: 200" "$code" 200
