@@ -25,6 +25,11 @@ expect_ok "project: first snapshot of bronze.loan" S ingest "$T/part1.csv" --int
 expect_ok "project: second snapshot of bronze.loan" S ingest "$T/part2.csv" --into bronze.loan
 expect_ok "project: build the loans models" S build
 expect_eq "project: bronze.loan has 4000 rows" "$(q 'select count(*) from bronze.loan')" 4000
+# A topic of the embedded log: 30 keyed JSON records over 3 partitions, a group 10 in.
+expect_ok "project: create a topic" S topic create loan_events --partitions 3
+for i in $(seq 1 30); do printf 'loan-%d\t{"id":%d,"event":"approved","amount":%d}\n' $((i % 7)) "$i" $((i * 100)); done > "$T/events.tsv"
+expect_ok "project: produce 30 records" S topic produce loan_events --keyed --file "$T/events.tsv"
+expect_ok "project: a consumer group reads 10" S topic consume loan_events --group scoring --max 10 --commit
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 S serve --port "$port" > "$T/serve.log" 2>&1 &
@@ -47,7 +52,9 @@ expect_json=$(cat <<JSON
            "gold.loan_features": $(q 'select count(*) from gold.loan_features')},
   "columns": $(S describe bronze.loan --format json | python3 -c 'import json,sys; print(json.dumps([c["name"] for c in json.load(sys.stdin)["columns"]]))'),
   "snapshots": $(S snapshots bronze.loan --format json | python3 -c 'import json,sys; print(json.dumps([[s["snapshot"], s["rows"]] for s in json.load(sys.stdin)]))'),
-  "intents": $(S sql --format json "select loan_intent, count(*) as n from bronze.loan group by 1 order by 1")
+  "intents": $(S sql --format json "select loan_intent, count(*) as n from bronze.loan group by 1 order by 1"),
+  "topic": $(S topic describe loan_events --format json),
+  "first_message": $(S topic consume loan_events --partition 0 --from offset:0 --max 1 --format json)
 }
 JSON
 )

@@ -59,8 +59,8 @@ async function topicPage(main, name, query, ctx) {
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/topics' }, 'Topics'), '/', h('span', null, name)),
     h('div', { class: 'page-head' }, h('h1', null, name)),
     h('div', { class: 'stack' },
-      h('div', { class: 'grid-2' }, card('Partitions', null, null, parts), card('Consumer groups', null, null, groups)),
-      h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', null, 'Messages')), form, msgs)));
+      h('div', { class: 'grid-2' }, card('Partitions', null, null, h('div', { class: 'topic-partitions' }, parts)), card('Consumer groups', null, null, h('div', { class: 'topic-groups' }, groups))),
+      h('section', { class: 'card' }, h('div', { class: 'card-head' }, h('h2', null, 'Messages')), form, h('div', { class: 'topic-messages' }, msgs))));
   let info;
   try { info = await get('/api/topics/' + enc(name), { signal: ctx.signal }); }
   catch (e) { if (ctx.alive) { clear(parts, unavailable(e)); clear(groups); } return; }
@@ -78,7 +78,11 @@ async function topicPage(main, name, query, ctx) {
   clear(groups, gs.length ? dataTable([
     { label: 'Group', key: 'group' },
     { label: 'Lag', num: true, render: (g) => h('span', null, num(g.lag), ' ', Number(g.lag) > 0 ? badge('behind', 'warn') : badge('caught up', 'ok')) },
-    { label: 'Committed', render: (g) => (g.committed || []).map((c, i) => typeof c === 'object' ? `p${c.partition ?? i}: ${num(c.offset)}` : `p${i}: ${num(c)}`).join(', ') || '—', cls: 'wrap' },
+    { label: 'Committed (lag) per partition', cls: 'wrap', render: (g) => (g.committed || []).map((c, i) => {
+      const part = typeof c === 'object' && c !== null ? c.partition ?? i : i, off = typeof c === 'object' && c !== null ? c.offset : c;
+      const p = ps.find((x) => x.partition === part);
+      return `p${part}: ${off === null || off < 0 ? 'none' : num(off)}${p && off !== null && off >= 0 ? ` (${num(Math.max(0, p.end_offset - off))})` : ''}`;
+    }).join(', ') || '—' },
   ], gs, { caption: 'Consumer groups' }) : state('No consumer groups', 'No group has committed an offset on this topic.'));
   if (ps.length) loadMsgs(!query.get('offset'));
   else clear(msgs, state('No messages'));
