@@ -145,6 +145,23 @@ await step('sql: run', async () => {
   await shot('sql');
 });
 
+await step('sql: long results', async () => {
+  const editor = page.locator('#sql-editor');
+  await editor.fill('SELECT id, NULL::INTEGER AS nothing FROM bronze.loan ORDER BY id LIMIT 1200');
+  await editor.press('Control+Enter');
+  await page.waitForFunction(() => document.querySelector('.result-count')?.innerText === '1,000 rows');
+  has('sql: the row limit cuts the result and says so', await text('.run-status'), 'first 1,000; raise the limit');
+  await page.selectOption('select[aria-label="Row limit"]', '10000');
+  await editor.press('Control+Enter');
+  await page.waitForFunction(() => document.querySelector('.result-count')?.innerText === '1,200 rows');
+  eq('sql: long results are drawn in chunks', await page.$$eval('.sql-result tbody tr', (t) => t.length), 500);
+  has('sql: ... with a button for the rest', await text('.sql-result .pager'), 'Show 500 more of 700 not shown');
+  await page.click('.sql-result .pager button');
+  eq('sql: the button draws the next chunk', await page.$$eval('.sql-result tbody tr', (t) => t.length), 1000);
+  eq('sql: NULL is shown as NULL', await page.$eval('.sql-result tbody tr td:nth-child(2)', (td) => td.innerText), 'NULL');
+  eq('sql: the last row drawn is id 1000', await page.$eval('.sql-result tbody tr:last-child td', (td) => td.innerText), '1000');
+});
+
 await step('sql: error', async () => {
   const editor = page.locator('#sql-editor');
   await editor.fill('SELECT no_such_column FROM bronze.loan');
@@ -160,8 +177,9 @@ await step('sql: history', async () => {
   await page.reload();
   await page.waitForSelector('.history button.q');
   const items = await page.$$eval('.history code', (els) => els.map((e) => e.innerText));
-  eq('sql: history keeps both queries, newest first', items.slice(0, 2), ['SELECT no_such_column FROM bronze.loan', 'SELECT loan_intent, count(*) AS n FROM bronze.loan GROUP BY 1 ORDER BY 1']);
-  await page.locator('.history button.rerun').nth(1).click();
+  eq('sql: history keeps the queries, newest first', items.slice(0, 3), ['SELECT no_such_column FROM bronze.loan',
+    'SELECT id, NULL::INTEGER AS nothing FROM bronze.loan ORDER BY id LIMIT 1200', 'SELECT loan_intent, count(*) AS n FROM bronze.loan GROUP BY 1 ORDER BY 1']);
+  await page.locator('.history button.rerun').nth(2).click();
   await page.waitForSelector('.result-count');
   has('sql: a history entry runs again', await text('.result-count'), `${EXPECT.intents.length} rows`);
 });

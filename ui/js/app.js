@@ -90,6 +90,7 @@ function typing(t) {
   return t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
 }
 document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && e.target.matches?.('input[data-search]')) { e.target.blur(); return; }
   if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target) || document.querySelector('dialog[open]')) return;
   if (e.key === '/') {
     const f = main.querySelector('[data-search]');
