@@ -32,7 +32,7 @@ export default {
     });
     editor.addEventListener('input', () => sessionStorage.setItem('sluice.sql.draft', editor.value));
     clear(main,
-      h('div', { class: 'page-head' }, h('h1', null, 'SQL'), h('span', { class: 'sub' }, 'DuckDB over the lake, read-only')),
+      h('div', { class: 'page-head' }, h('h1', null, 'SQL'), h('span', { class: 'sub' }, 'DuckDB over every lake table as namespace.table')),
       h('div', { class: 'grid-side' },
         h('div', { class: 'stack' },
           h('section', { class: 'card' }, editor,
