@@ -64,7 +64,7 @@ void sl_api_ingest(struct sl_req *r) {
   struct sl_ingest_result res = {0};
   int rc = sl_ingest_files(ss.cat, s->p->store, &dopts, &s->p->ingest, &req, &res, &err);
   sl_buf_fini(&extra);
-  sl_session_close(&ss);
+  sl_session_close(r->srv, &ss);
   if (rc) {
     /* The upload's temporary name means nothing to the client. */
     return sl_req_fail(r, &err);

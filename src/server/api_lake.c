@@ -55,7 +55,7 @@ void sl_api_tables(struct sl_req *r) {
   size_t nt = 0;
   const char *ns = sl_query_get(&r->q, "namespace");
   if (sl_catalog_table_list(ss.cat, ns && *ns ? ns : NULL, &ts, &nt, &err)) {
-    sl_session_close(&ss);
+    sl_session_close(r->srv, &ss);
     return sl_req_fail(r, &err);
   }
   json_t *arr = json_array();
@@ -71,7 +71,7 @@ void sl_api_tables(struct sl_req *r) {
     for (size_t i = 0; i < nn; i++) json_array_append_new(jns, json_string(nss[i]));
   sl_str_list_free(nss, nn);
   sl_table_list_free(ts, nt);
-  sl_session_close(&ss);
+  sl_session_close(r->srv, &ss);
   if (err.code) {
     json_decref(arr);
     json_decref(jns);
@@ -103,7 +103,7 @@ void sl_api_table(struct sl_req *r) {
   if (sl_session_open(r->srv, NULL, 0, &ss, &err)) return sl_req_fail(r, &err);
   struct sl_table_info t = {0};
   if (get_table(r, ss.cat, &t)) {
-    sl_session_close(&ss);
+    sl_session_close(r->srv, &ss);
     return;
   }
   json_t *j = table_json(ss.cat, &t, &err);
@@ -122,7 +122,7 @@ void sl_api_table(struct sl_req *r) {
   }
   sl_schema_fini(&sch);
   sl_table_info_fini(&t);
-  sl_session_close(&ss);
+  sl_session_close(r->srv, &ss);
   if (!j) return sl_req_fail(r, &err);
   sl_req_json(r, 200, j);
 }
@@ -133,7 +133,7 @@ void sl_api_snapshots(struct sl_req *r) {
   if (sl_session_open(r->srv, NULL, 0, &ss, &err)) return sl_req_fail(r, &err);
   struct sl_table_info t = {0};
   if (get_table(r, ss.cat, &t)) {
-    sl_session_close(&ss);
+    sl_session_close(r->srv, &ss);
     return;
   }
   struct sl_snapshot *list = NULL;
@@ -152,7 +152,7 @@ void sl_api_snapshots(struct sl_req *r) {
   }
   sl_snapshot_list_free(list, n);
   sl_table_info_fini(&t);
-  sl_session_close(&ss);
+  sl_session_close(r->srv, &ss);
   if (rc) {
     json_decref(arr);
     return sl_req_fail(r, &err);
@@ -177,7 +177,7 @@ void sl_api_preview(struct sl_req *r) {
   if (sl_session_open(s, &asof, 1, &ss, &err)) return sl_req_fail(r, &err);
   struct sl_table_info t = {0};
   if (get_table(r, ss.cat, &t)) {
-    sl_session_close(&ss);
+    sl_session_close(r->srv, &ss);
     return;
   }
   /* The snapshot read: the table's last one at or before the as-of point. */
@@ -196,7 +196,7 @@ void sl_api_preview(struct sl_req *r) {
     sl_req_error(r, 404, "table %s.%s has no data as of %s; GET its /snapshots for the ones it has", t.ns, t.name,
                  as_of && *as_of ? as_of : "now");
     sl_table_info_fini(&t);
-    sl_session_close(&ss);
+    sl_session_close(r->srv, &ss);
     return;
   }
   struct sl_buf rel, q;
@@ -239,5 +239,6 @@ void sl_api_preview(struct sl_req *r) {
   sl_buf_fini(&rel);
   sl_buf_fini(&q);
   sl_table_info_fini(&t);
-  sl_session_close(&ss);
+  ss.reusable = 1; /* only our own SELECTs ran */
+  sl_session_close(r->srv, &ss);
 }

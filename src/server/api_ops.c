@@ -60,7 +60,7 @@ static json_t *audit_rows(struct sl_req *r, const char *table, const char *q, st
   struct sl_table_info t = {0};
   int rc = sl_catalog_table_get(ss.cat, "audit", table, &t, err);
   sl_table_info_fini(&t);
-  sl_session_close(&ss);
+  sl_session_close(r->srv, &ss);
   if (rc == SL_ENOTFOUND) {
     sl_err_clear(err);
     return json_array();
@@ -81,7 +81,8 @@ static json_t *audit_rows(struct sl_req *r, const char *table, const char *q, st
   }
   sl_free(types);
   sl_duck_result_fini(&res);
-  sl_session_close(&ss);
+  ss.reusable = 1;
+  sl_session_close(r->srv, &ss);
   return arr;
 }
 

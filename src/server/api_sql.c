@@ -16,24 +16,106 @@
 #include <string.h>
 #include <time.h>
 
+/* What the lake looks like now: every table's id and current snapshot. Snapshot ids
+ * are global and grow with every commit, so two equal fingerprints mean the same
+ * views; a drop or a new table changes it too. New string. */
+static char *lake_fingerprint(struct sl_catalog *cat, struct sl_err *err) {
+  struct sl_table_info *ts = NULL;
+  size_t n = 0;
+  if (sl_catalog_table_list(cat, NULL, &ts, &n, err)) return NULL;
+  struct sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_putc(&b, '|');
+  for (size_t i = 0; i < n; i++) sl_buf_printf(&b, "%lld:%lld|", (long long)ts[i].table_id, (long long)ts[i].current_snapshot);
+  sl_table_list_free(ts, n);
+  char *fp = sl_buf_take(&b);
+  if (!fp) sl_err_set(err, SL_ENOMEM, "out of memory");
+  return fp;
+}
+
+/* Only the lake's files may be read by a session's queries, nothing written outside
+ * DuckDB's memory, and no setting changed: a query through the API cannot read
+ * /etc/passwd, write files or attach databases. */
+static int harden(struct sl_server *s, struct sl_duck *d, struct sl_err *err) {
+  struct sl_buf q;
+  sl_buf_init(&q);
+  char *dir = sl_asprintf("%s/", s->p->lake_dir);
+  sl_buf_puts(&q, "SET allowed_directories = [");
+  sl_buf_sql_str(&q, dir ? dir : "/nonexistent/");
+  sl_buf_puts(&q, "]; SET enable_external_access = false; SET lock_configuration = true;");
+  sl_free(dir);
+  int rc = q.data ? sl_duck_exec(d, q.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  sl_buf_fini(&q);
+  return rc;
+}
+
 int sl_session_open(struct sl_server *s, const struct sl_sql_asof *asof, int with_duck, struct sl_session *out,
                     struct sl_err *err) {
   memset(out, 0, sizeof *out);
   int rc = sl_catalog_open(s->p->catalog_url, &out->cat, err);
-  if (!rc && with_duck) {
-    struct sl_duck_opts dopts;
-    sl_project_duck_opts(s->p, &dopts);
-    rc = sl_duck_open(NULL, &dopts, &out->d, err);
-    if (!rc) rc = sl_sql_attach(out->d, out->cat, s->p->store, asof, err);
+  if (rc || !with_duck) return rc;
+  int now = !asof || (!asof->snapshot_id && !asof->ts_ms);
+  if (now) {
+    /* A pooled database showing the lake as it is now, if there is one. */
+    out->fp = lake_fingerprint(out->cat, err);
+    if (!out->fp) goto fail;
+    struct sl_duck *stale[8];
+    size_t n_stale = 0;
+    pthread_mutex_lock(&s->pool_mu);
+    for (size_t i = 0; i < s->n_pool && !out->d;) {
+      if (!strcmp(s->pool_fp[i], out->fp)) {
+        out->d = s->pool[i];
+      } else if (n_stale < 8) {
+        stale[n_stale++] = s->pool[i];
+      } else {
+        i++;
+        continue;
+      }
+      sl_free(s->pool_fp[i]);
+      s->pool[i] = s->pool[s->n_pool - 1];
+      s->pool_fp[i] = s->pool_fp[s->n_pool - 1];
+      s->n_pool--;
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+    for (size_t i = 0; i < n_stale; i++) sl_duck_close(stale[i]);
+    if (out->d) return 0;
   }
-  if (rc) sl_session_close(out);
+  struct sl_duck_opts dopts;
+  sl_project_duck_opts(s->p, &dopts);
+  rc = sl_duck_open(NULL, &dopts, &out->d, err);
+  if (!rc) rc = sl_sql_attach(out->d, out->cat, s->p->store, asof, err);
+  if (!rc) rc = harden(s, out->d, err);
+  if (!rc) return 0;
+fail:
+  if (!rc) rc = err->code ? err->code : SL_ENOMEM;
+  sl_session_close(s, out);
   return rc;
 }
 
-void sl_session_close(struct sl_session *ss) {
+void sl_session_close(struct sl_server *s, struct sl_session *ss) {
+  if (ss->d && ss->fp && ss->reusable) {
+    pthread_mutex_lock(&s->pool_mu);
+    if (s->n_pool < SL_SERVER_POOL_MAX) {
+      s->pool[s->n_pool] = ss->d;
+      s->pool_fp[s->n_pool] = ss->fp;
+      s->n_pool++;
+      ss->d = NULL;
+      ss->fp = NULL;
+    }
+    pthread_mutex_unlock(&s->pool_mu);
+  }
   sl_duck_close(ss->d);
+  sl_free(ss->fp);
   if (ss->cat) sl_catalog_close(ss->cat);
   memset(ss, 0, sizeof *ss);
+}
+
+void sl_session_pool_fini(struct sl_server *s) {
+  for (size_t i = 0; i < s->n_pool; i++) {
+    sl_duck_close(s->pool[i]);
+    sl_free(s->pool_fp[i]);
+  }
+  s->n_pool = 0;
 }
 
 static void *watchdog_main(void *arg) {
@@ -207,6 +289,12 @@ void sl_api_sql(struct sl_req *r) {
   }
   struct sl_duck_result res = {0};
   duckdb_type *types = NULL;
+  if (sl_duck_is_read_only(ss.d, sql) == 0) {
+    sl_req_error(r, 400, "the SQL API runs one read-only statement (SELECT, WITH ... SELECT, EXPLAIN); "
+                         "change the lake with ingest and builds");
+    sl_session_close(s, &ss);
+    goto out;
+  }
   /* One more row than the limit tells whether the result was cut. */
   int rc = sl_session_query(s, &ss, sql, limit + 1, timeout, &res, &types, &err);
   double ms = (double)(sl_time_mono_ns() - t0) / 1e6;
@@ -235,7 +323,8 @@ void sl_api_sql(struct sl_req *r) {
   }
   sl_free(types);
   sl_duck_result_fini(&res);
-  sl_session_close(&ss);
+  ss.reusable = !rc || err.code == SL_ESQL;
+  sl_session_close(s, &ss);
 out:
   json_decref(body);
 }

@@ -486,6 +486,7 @@ int sl_server_start(struct sl_project *p, const struct sl_server_opts *o, struct
   s->o = o;
   s->start_ms = sl_time_now_ms();
   pthread_mutex_init(&s->mu, NULL);
+  pthread_mutex_init(&s->pool_mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   int rc = load_token(s, err);
   if (rc) goto fail;
@@ -565,6 +566,8 @@ void sl_server_stop(struct sl_server *s) {
   pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
   if (s->watchdog_started) pthread_join(s->watchdog, NULL);
+  sl_session_pool_fini(s);
+  pthread_mutex_destroy(&s->pool_mu);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   if (s->token) {

@@ -28,6 +28,7 @@ struct sl_running {
 };
 
 struct sl_series;
+#define SL_SERVER_POOL_MAX 8
 
 struct sl_server {
   struct sl_project *p;
@@ -44,6 +45,12 @@ struct sl_server {
   int stopping, watchdog_started;
   struct sl_running *running;
   struct sl_series *series;
+  /* DuckDB databases with the lake attached, kept between requests while the lake
+   * does not change (pool_fp: the lake fingerprint each shows) */
+  pthread_mutex_t pool_mu;
+  struct sl_duck *pool[SL_SERVER_POOL_MAX];
+  char *pool_fp[SL_SERVER_POOL_MAX];
+  size_t n_pool;
   int cdc_collector, log_collector;
 };
 
@@ -93,10 +100,15 @@ int64_t sl_req_int(struct sl_req *r, const char *name, int64_t def, int64_t max)
 struct sl_session {
   struct sl_catalog *cat;
   struct sl_duck *d;
+  char *fp;     /* the lake's fingerprint when d shows it as it is now, else NULL */
+  int reusable; /* d may go back to the pool: only read-only statements ran */
 };
 int sl_session_open(struct sl_server *s, const struct sl_sql_asof *asof, int with_duck, struct sl_session *out,
                     struct sl_err *err);
-void sl_session_close(struct sl_session *ss);
+/* Closes the catalog handle; a reusable database showing the lake now goes back to
+ * the pool (at most SL_SERVER_POOL_MAX are kept), any other is closed. */
+void sl_session_close(struct sl_server *s, struct sl_session *ss);
+void sl_session_pool_fini(struct sl_server *s);
 /* Runs a query with the watchdog's timeout (ms; 0: none); a timeout becomes SL_EINTR
  * with a message naming the limit. limit > 0 caps the rows of a single SELECT. */
 int sl_session_query(struct sl_server *s, struct sl_session *ss, const char *sql, int64_t limit, int64_t timeout_ms,

@@ -131,6 +131,24 @@ int sl_duck_query_text_limit(struct sl_duck *d, const char *sql, int64_t limit, 
   return rc;
 }
 
+int sl_duck_is_read_only(struct sl_duck *d, const char *sql) {
+  duckdb_extracted_statements stmts = NULL;
+  idx_t n = duckdb_extract_statements(d->con, sql, &stmts);
+  int ro = n == 0 ? -1 : 0;
+  if (n == 1) {
+    duckdb_prepared_statement prep = NULL;
+    if (duckdb_prepare_extracted_statement(d->con, stmts, 0, &prep) == DuckDBSuccess) {
+      duckdb_statement_type t = duckdb_prepared_statement_type(prep);
+      ro = t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN;
+    } else {
+      ro = -1;
+    }
+    duckdb_destroy_prepare(&prep);
+  }
+  duckdb_destroy_extracted(&stmts);
+  return ro;
+}
+
 void sl_duck_result_fini(struct sl_duck_result *res) {
   if (res->valid) duckdb_destroy_result(&res->r);
   res->valid = 0;

@@ -130,6 +130,20 @@ expect_contains "sql: ... with DuckDB's message" "$(jq -r .error <<<"$body")" 's
 get -X POST -d '{"sql":"SELECT count(*) FROM range(100000000000) a, range(10) b","timeout_ms":200}' "${U}api/sql"
 expect_eq "sql: timeout is 504" "$code" 504
 expect_contains "sql: ... saying so" "$(jq -r .error <<<"$body")" "timeout of 200 ms"
+get -X POST -d '{"sql":"CREATE TABLE x AS SELECT 1"}' "${U}api/sql"
+expect_eq "sql: only read-only statements" "$code" 400
+get -X POST -d '{"sql":"SELECT 1; SELECT 2"}' "${U}api/sql"
+expect_eq "sql: one statement at a time" "$code" 400
+get -X POST -d '{"sql":"SELECT * FROM read_csv('"'"'/etc/passwd'"'"')"}' "${U}api/sql"
+expect_eq "sql: files outside the lake cannot be read" "$code/$(grep -c root: "$T/body")" "400/0"
+expect_contains "sql: ... DuckDB says so" "$(jq -r .error <<<"$body")" "Permission Error"
+get -X POST -d '{"sql":"SET threads = 1"}' "${U}api/sql"
+expect_eq "sql: settings cannot be changed" "$code" 400
+for _ in 1 2 3; do get -X POST -d '{"sql":"SELECT count(*) FROM bronze.loan"}' "${U}api/sql"; done
+expect_eq "sql: a pooled database answers the same" "$(jq '.rows[0][0]' <<<"$body")" "$(q 'select count(*) from bronze.loan')"
+S ingest "$T/more.csv" --into bronze.more >/dev/null
+get -X POST -d '{"sql":"SELECT count(*) FROM bronze.more"}' "${U}api/sql"
+expect_eq "sql: a commit by another process is seen at once" "$code/$(jq '.rows[0][0]' <<<"$body")" "200/700"
 get -X POST -d 'not json' "${U}api/sql"
 expect_eq "sql: a body that is not JSON is 400" "$code" 400
 get -X POST -d '{"query":"x"}' "${U}api/sql"
