@@ -166,6 +166,7 @@ static int record_runs(const struct sl_build_opts *o, struct sl_build_result *re
   for (size_t i = 0; i < res->n; i++) {
     const struct sl_build_model_result *r = &res->v[i];
     if (!r->m) continue;
+    sl_metric_counter_add_label("sluice_build_models_total", "status", sl_build_status_name(r->status), 1);
     if (n++) sl_buf_puts(&q, ", ");
     sl_buf_putc(&q, '(');
     sl_buf_sql_str(&q, res->run_id);
