@@ -30,7 +30,7 @@ const context = await chromium.launchPersistentContext(env('SL_PROFILE'), {
   viewport: { width: 1440, height: 900 }, colorScheme: 'light',
 });
 const page = await context.newPage();
-page.setDefaultTimeout(15000);
+page.setDefaultTimeout(60000); // generous: the machine may be busy with other builds
 
 // Console errors and uncaught exceptions fail the run; failed loads are judged by status:
 // the bad query's 400 is expected, and so is a 404 from an API this server lacks (topics).

@@ -15,18 +15,20 @@ export default {
       h('div', { class: 'actions legend' }, h('span', null, h('i', { style: 'background:var(--surface-2)' }), 'source'),
         h('span', null, h('i', { style: 'border-color:var(--accent)' }), 'model'), h('span', null, h('i', { style: 'background:var(--ok-bg);border-color:var(--ok)' }), 'checks'))),
     h('section', { class: 'card' }, body));
-    let g, results = [];
+    let g, results = [], tables = [];
     try {
-      [g, results] = await Promise.all([
+      [g, results, tables] = await Promise.all([
         get('/api/lineage', { signal: ctx.signal }),
         get('/api/checks?limit=500', { signal: ctx.signal }).then((r) => r.results || []).catch(() => []),
+        get('/api/tables', { signal: ctx.signal }).then((r) => r.tables || []).catch(() => []),
       ]);
     } catch (e) {
       if (!ctx.alive) return;
       clear(body, errorBox('Could not read the lineage', e.message));
       return;
     }
-    const nodes = (g.nodes || []).map((n) => ({ ...n }));
+    const rows = new Map(tables.filter((t) => t.kind !== 'view').map((t) => [`${t.namespace}.${t.name}`, t.rows]));
+    const nodes = (g.nodes || []).map((n) => ({ ...n, rows: rows.get(n.id) }));
     const edges = (g.edges || []).map((e) => ({ ...e }));
     const models = nodes.filter((n) => n.kind === 'model').length;
     if (!nodes.length) {
@@ -134,7 +136,7 @@ function draw(nodes, edges) {
       a.append(s('text', { x: n.w / 2, y: n.h / 2 + 4, 'text-anchor': 'middle' }, `${n.status === 'fail' ? '✕' : n.status === 'warn' ? '!' : n.status === 'pass' ? '✓' : '?'} ${plural(n.checks, 'check')}`));
     } else {
       a.append(s('text', { x: 12, y: 21 }, clip(n.id, 28)), s('text', { class: 'sub', x: 12, y: 38 },
-        n.kind === 'source' ? 'source table' : `model · ${n.materialized || 'table'}`));
+        (n.kind === 'source' ? 'source' : `model · ${n.materialized || 'table'}`) + (n.rows !== undefined ? ` · ${plural(n.rows, 'row')}` : '')));
     }
     a.append(s('title', null, n.kind === 'check' ? `${n.checks} checks on ${n.of} (latest: ${n.status})` : n.path ? `${n.id}\n${n.path}` : n.id));
     g.append(a);
