@@ -17,6 +17,7 @@ const fail = (name, why) => { failed++; console.log('FAIL ' + name + ': ' + Stri
 const eq = (name, got, want) => (JSON.stringify(got) === JSON.stringify(want) ? ok(name) : fail(name, `got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`));
 const has = (name, text, needle) => (String(text).includes(needle) ? ok(name) : fail(name, `'${needle}' not in: ${String(text).slice(0, 300)}`));
 const fmt = (n) => new Intl.NumberFormat('en-US').format(n);
+const fmtPlain = (n) => String(n);
 async function step(name, fn) {
   try { await fn(); } catch (e) { fail(name, e.message.split('\n')[0]); }
 }
@@ -182,6 +183,18 @@ await step('sql: history', async () => {
   await page.locator('.history button.rerun').nth(2).click();
   await page.waitForSelector('.result-count');
   has('sql: a history entry runs again', await text('.result-count'), `${EXPECT.intents.length} rows`);
+});
+
+await step('sql: time travel', async () => {
+  await page.locator('#sql-editor').fill('SELECT count(*) AS n FROM bronze.loan');
+  await page.fill('input[name=as_of]', String(snaps[0][0]));
+  await page.locator('#sql-editor').press('Control+Enter');
+  await page.waitForSelector('.run-status .asof');
+  eq('sql: as of the first snapshot the count is that of the snapshot', await page.$eval('.sql-result tbody td', (td) => td.innerText), fmtPlain(snaps[0][1]));
+  await page.fill('input[name=as_of]', '');
+  await page.locator('#sql-editor').press('Control+Enter');
+  await page.waitForFunction((n) => !document.querySelector('.run-status .asof') && document.querySelector('.sql-result tbody td')?.innerText === n, fmtPlain(EXPECT.rows['bronze.loan']));
+  ok('sql: without as-of the count is the current one');
 });
 
 // --- Upload ---

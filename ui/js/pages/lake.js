@@ -147,7 +147,9 @@ async function tablePage(main, ns, name, query, ctx) {
   clear(main,
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/lake' }, 'Lake'), '/', h('a', { href: '#/lake?ns=' + enc(ns) }, ns), '/', h('span', null, name)),
     h('div', { class: 'page-head' }, title, h('span', { class: 'kind-badge' }), chip,
-      h('div', { class: 'actions' }, h('a', { class: 'btn', href: '#/sql?q=' + enc(`SELECT * FROM ${ident(ns)}.${ident(name)} LIMIT 100`) }, 'Query in SQL'))),
+      h('div', { class: 'actions' }, h('a', { class: 'btn', href: '#/sql?q=' + enc(`SELECT * FROM ${ident(ns)}.${ident(name)} LIMIT 100`), onclick: (e) => {
+        if (asOf) e.currentTarget.href += '&as_of=' + enc(asOf);
+      } }, 'Query in SQL'))),
     h('div', { class: 'stack' }, stats,
       h('div', { class: 'grid-side' },
         h('section', { class: 'card table-data', 'aria-label': 'Table data' }, tabs, body),

@@ -17,6 +17,8 @@ export default {
     const editor = h('textarea', { class: 'editor', id: 'sql-editor', spellcheck: 'false', autocomplete: 'off', 'aria-label': 'SQL', 'data-search': '' }, initial);
     editor.value = initial;
     const limit = h('select', { class: 'input', 'aria-label': 'Row limit', title: 'Row limit' }, [100, 1000, 10000].map((n) => h('option', { value: n, selected: n === 1000 }, num(n) + ' rows')));
+    const asOf = h('input', { class: 'input', name: 'as_of', style: 'width:190px', placeholder: 'As of: latest', 'aria-label': 'As of snapshot id or time',
+      title: 'Time travel: a snapshot id, or a time like 2026-01-31T12:00:00Z; empty for the latest data', value: query.get('as_of') || '' });
     const run = h('button', { class: 'btn primary', type: 'button', onclick: () => exec() }, '▶ Run');
     const status = h('span', { class: 'run-status', 'aria-live': 'polite' });
     const out = h('div', { class: 'sql-result' }, state('Run a query', 'Write SQL above and press Ctrl+Enter (⌘+Enter on a Mac). Tables are namespace.table, e.g. bronze.loans.'));
@@ -36,30 +38,32 @@ export default {
       h('div', { class: 'grid-side' },
         h('div', { class: 'stack' },
           h('section', { class: 'card' }, editor,
-            h('div', { class: 'toolbar' }, run, limit, h('span', { class: 'muted small' }, h('kbd', null, 'Ctrl'), ' + ', h('kbd', null, 'Enter')), h('span', { class: 'right' }, status))),
+            h('div', { class: 'toolbar' }, run, limit, asOf, h('span', { class: 'muted small' }, h('kbd', null, 'Ctrl'), ' + ', h('kbd', null, 'Enter')), h('span', { class: 'right' }, status))),
           out),
         card('History', null, clearHist, histList)));
     drawHistory();
     if (query.get('q') && query.get('run') !== '0') exec();
 
     let seq = 0;
-    async function exec(sqlText) {
+    async function exec(sqlText, at) {
       const sql = (sqlText ?? editor.value).trim();
       if (!sql) { editor.focus(); return; }
-      if (sqlText !== undefined) editor.value = sqlText;
+      if (sqlText !== undefined) { editor.value = sqlText; asOf.value = at || ''; }
+      const as_of = asOf.value.trim() || null;
       const my = ++seq;
       run.disabled = true;
       clear(status, h('span', { class: 'spinner' }), ' Running…');
       out.setAttribute('aria-busy', 'true');
       const t0 = performance.now();
-      let entry = { sql, at: Date.now() };
+      let entry = { sql, at: Date.now(), as_of };
       try {
-        const r = await post('/api/sql', { sql, limit: Number(limit.value), timeout_ms: 30000 }, { signal: ctx.signal });
+        const r = await post('/api/sql', { sql, limit: Number(limit.value), timeout_ms: 30000, as_of: as_of && /^\d+$/.test(as_of) ? Number(as_of) : as_of }, { signal: ctx.signal });
         if (my !== seq) return;
         const rows = r.rows || [], cols = r.columns || [];
         const ms = r.elapsed_ms ?? performance.now() - t0;
         entry = Object.assign(entry, { rows: rows.length, ms });
-        clear(status, h('span', { class: 'result-count' }, plural(rows.length, 'row')), r.truncated ? ` (first ${num(rows.length)}; raise the limit for more)` : '', ' · ', h('span', { class: 'elapsed' }, duration(ms)));
+        clear(status, h('span', { class: 'result-count' }, plural(rows.length, 'row')), r.truncated ? ` (first ${num(rows.length)}; raise the limit for more)` : '',
+          as_of ? h('span', { class: 'asof' }, 'as of ' + as_of) : null, ' · ', h('span', { class: 'elapsed' }, duration(ms)));
         clear(out, cols.length
           ? h('section', { class: 'card' }, rows.length ? resultTable(cols, rows, { tall: true, caption: 'Result' }) : state('No rows', 'The query ran and returned nothing.'))
           : h('section', { class: 'card' }, state('Done', 'The statement ran and returned no columns.')));
@@ -70,7 +74,7 @@ export default {
         clear(out, errorBox(e.status === 400 ? 'The query failed' : 'The server could not run the query', e.message));
       } finally {
         if (my === seq) { run.disabled = false; out.removeAttribute('aria-busy'); }
-        const i = hist.findIndex((x) => x.sql === sql);
+        const i = hist.findIndex((x) => x.sql === sql && (x.as_of || null) === as_of);
         if (i >= 0) hist.splice(i, 1);
         hist.unshift(entry);
         saveHistory(hist);
@@ -80,10 +84,10 @@ export default {
     function drawHistory() {
       if (!hist.length) { clear(histList, h('li', null, h('div', { class: 'state small' }, 'Queries you run appear here.'))); return; }
       clear(histList, hist.slice(0, 50).map((x) => h('li', null,
-        h('button', { class: 'q', type: 'button', title: x.sql + '\n\nClick to load, double-click to run', onclick: () => { editor.value = x.sql; editor.focus(); }, ondblclick: () => exec(x.sql) },
+        h('button', { class: 'q', type: 'button', title: x.sql + '\n\nClick to load, double-click to run', onclick: () => { editor.value = x.sql; asOf.value = x.as_of || ''; editor.focus(); }, ondblclick: () => exec(x.sql, x.as_of) },
           h('code', null, x.sql.replace(/\s+/g, ' ')),
-          h('span', { class: 'when' + (x.error ? ' err' : '') }, ago(x.at), ' · ', x.error ? 'failed' : `${plural(x.rows ?? 0, 'row')} · ${duration(x.ms)}`)),
-        h('button', { class: 'btn small ghost rerun', type: 'button', 'aria-label': 'Run again: ' + x.sql.slice(0, 60), title: 'Run again', onclick: () => exec(x.sql) }, '▶'))));
+          h('span', { class: 'when' + (x.error ? ' err' : '') }, ago(x.at), x.as_of ? ` · as of ${x.as_of}` : '', ' · ', x.error ? 'failed' : `${plural(x.rows ?? 0, 'row')} · ${duration(x.ms)}`)),
+        h('button', { class: 'btn small ghost rerun', type: 'button', 'aria-label': 'Run again: ' + x.sql.slice(0, 60), title: 'Run again', onclick: () => exec(x.sql, x.as_of) }, '▶'))));
     }
   },
 };
