@@ -13,15 +13,18 @@ export default {
     const stamp = h('span', { class: 'muted small' });
     clear(main, h('div', { class: 'page-head' }, h('h1', null, 'Change data capture'), sub, h('div', { class: 'actions' }, stamp)),
       h('section', { class: 'card' }, body));
-    let had = false;
+    let had = false, last = '';
     async function load() {
       try {
         const r = await get('/api/cdc', { signal: ctx.signal });
         had = true;
+        stamp.textContent = 'Updated ' + new Date().toLocaleTimeString();
+        const key = JSON.stringify(r.sources || []);
+        if (key === last) return; // unchanged: keep the table (and the focus in it)
+        last = key;
         const src = r.sources || [];
         const active = src.filter((x) => x.active).length;
         sub.textContent = `${plural(src.length, 'source')} · ${num(active)} streaming`;
-        stamp.textContent = 'Updated ' + new Date().toLocaleTimeString();
         if (!src.length) { clear(body, state('No sources', 'Add a PostgreSQL source under sources: in sluice.yaml, then run `sluice cdc` or `sluice up`.')); return; }
         clear(body, dataTable([
           { label: 'Source', render: (x) => h('strong', null, x.name) },

@@ -138,6 +138,7 @@ async function tablePage(main, ns, name, query, ctx) {
   let offset = Math.max(0, Number(query.get('offset')) || 0);
   let tab = query.get('tab') === 'schema' ? 'schema' : 'preview';
   const title = h('h1', null, h('span', { class: 'muted' }, ns + '.'), name);
+  const sqlHref = '#/sql?q=' + enc(`SELECT * FROM ${ident(ns)}.${ident(name)} LIMIT 100`);
   const stats = h('div', { class: 'stats' }, Array.from({ length: 5 }, () => h('div', { class: 'stat' }, h('span', { class: 'skeleton' }))));
   const snapBody = h('div', null, loading(5));
   const body = h('div', null, loading(8));
@@ -147,9 +148,8 @@ async function tablePage(main, ns, name, query, ctx) {
   clear(main,
     h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('a', { href: '#/lake' }, 'Lake'), '/', h('a', { href: '#/lake?ns=' + enc(ns) }, ns), '/', h('span', null, name)),
     h('div', { class: 'page-head' }, title, h('span', { class: 'kind-badge' }), chip,
-      h('div', { class: 'actions' }, h('a', { class: 'btn', href: '#/sql?q=' + enc(`SELECT * FROM ${ident(ns)}.${ident(name)} LIMIT 100`), onclick: (e) => {
-        if (asOf) e.currentTarget.href += '&as_of=' + enc(asOf);
-      } }, 'Query in SQL'))),
+      h('div', { class: 'actions' }, h('a', { class: 'btn', href: sqlHref, onmousedown: (e) => { e.currentTarget.href = sqlHref + (asOf ? '&as_of=' + enc(asOf) : ''); },
+        onclick: (e) => { e.currentTarget.href = sqlHref + (asOf ? '&as_of=' + enc(asOf) : ''); } }, 'Query in SQL'))),
     h('div', { class: 'stack' }, stats,
       h('div', { class: 'grid-side' },
         h('section', { class: 'card table-data', 'aria-label': 'Table data' }, tabs, body),

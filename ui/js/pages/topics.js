@@ -21,9 +21,16 @@ export default {
     clear(main, h('div', { class: 'page-head' }, h('h1', null, 'Topics'), sub,
       h('div', { class: 'actions' }, searchBox('Filter topics', (v) => { filter = v.toLowerCase(); draw(); }))),
     h('section', { class: 'card' }, body));
-    let topics = null;
+    let topics = null, last = '';
     const load = async () => {
-      try { topics = (await get('/api/topics', { signal: ctx.signal })).topics || []; draw(); }
+      try {
+        const r = await get('/api/topics', { signal: ctx.signal });
+        const key = JSON.stringify(r.topics || []);
+        if (key === last) return; // unchanged: keep the table (and the focus in it)
+        last = key;
+        topics = r.topics || [];
+        draw();
+      }
       catch (e) { if (ctx.alive && !topics) clear(body, unavailable(e)); }
     };
     function draw() {
