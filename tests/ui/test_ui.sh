@@ -32,7 +32,8 @@ expect_ok "project: produce 30 records" S topic produce loan_events --keyed --fi
 expect_ok "project: a consumer group reads 10" S topic consume loan_events --group scoring --max 10 --commit
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-S serve --port "$port" > "$T/serve.log" 2>&1 &
+# Started directly (not through the S function) so $! is the server itself.
+"$SLUICE" --project "$P" serve --port "$port" > "$T/serve.log" 2>&1 &
 srv=$!
 trap 'kill $srv 2>/dev/null; wait $srv 2>/dev/null; rm -rf "$T"' EXIT
 up=0
@@ -61,7 +62,7 @@ JSON
 # A second server that needs a token, for the token prompt.
 token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 port2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
-SLUICE_SERVER_TOKEN=$token S serve --port "$port2" > "$T/serve2.log" 2>&1 &
+SLUICE_SERVER_TOKEN=$token "$SLUICE" --project "$P" serve --port "$port2" > "$T/serve2.log" 2>&1 &
 srv2=$!
 trap 'kill $srv $srv2 2>/dev/null; wait $srv $srv2 2>/dev/null; rm -rf "$T"' EXIT
 for _ in $(seq 1 100); do
@@ -85,6 +86,14 @@ while IFS= read -r line; do
   esac
 done < "$T/node.out"
 [ $rc = 0 ] || [ $_failed -gt 0 ] || fail "ui.test.mjs exited $rc"
+
+# Both servers stop cleanly on SIGTERM, with nothing from the sanitizers in their logs.
+for pid_log in "$srv:$T/serve.log" "$srv2:$T/serve2.log"; do
+  pid=${pid_log%%:*} log=${pid_log#*:}
+  kill -TERM "$pid"; wait "$pid"; code=$?
+  expect_eq "server: pid $pid stops cleanly on SIGTERM" "$code" 0
+  if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$log"; then fail "server: sanitizer report in $(basename "$log"): $(grep -m3 -E 'Sanitizer|runtime error' "$log")"; else ok "server: no sanitizer report in $(basename "$log")"; fi
+done
 
 # The uploads are real snapshots: the CLI sees them after the browser is gone.
 expect_eq "upload: bronze.loan has a third snapshot" "$(S snapshots bronze.loan --format csv | tail -n +2 | wc -l)" 3
