@@ -1,5 +1,5 @@
 // builds.js: build runs, newest first, each with its models' rows, time and status.
-import { h, clear, state, loading, errorBox, badge } from '../dom.js';
+import { h, clear, state, loading, errorBox, badge, ticks } from '../dom.js';
 import { get, enc } from '../api.js';
 import { num, ago, date, duration, plural } from '../fmt.js';
 import { dataTable } from '../table.js';
@@ -9,7 +9,7 @@ export default {
   async render(main, { args }, ctx) {
     const list = h('div', null, loading(4));
     const detail = h('div');
-    clear(main, h('div', { class: 'page-head' }, h('h1', null, 'Builds'), h('span', { class: 'sub' }, 'runs of `sluice build`')),
+    clear(main, h('div', { class: 'page-head' }, h('h1', null, 'Builds'), h('span', { class: 'sub' }, ticks('runs of `sluice build`'))),
       h('div', { class: 'stack' }, h('section', { class: 'card' }, list), detail));
     let runs;
     try { runs = (await get('/api/builds?limit=50', { signal: ctx.signal })).runs || []; }
