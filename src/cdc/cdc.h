@@ -8,6 +8,7 @@
 #include "core/config.h"
 #include "ingest/ingest.h"
 #include "lake/lake.h"
+#include "log/log.h"
 #include "sql/duck.h"
 
 #include <stdint.h>
@@ -80,8 +81,9 @@ struct sl_cdc_lake {
 
 struct sl_cdc_run_opts {
   const struct sl_cdc_source *src;
-  const char *to;        /* sink: "table" (the lake), "jsonl" (stdout) or "jsonl:FILE" */
-  const struct sl_cdc_lake *lake; /* for "table" */
+  const char *to;        /* sink: "table" (the lake), "topics", "jsonl" (stdout) or "jsonl:FILE" */
+  const struct sl_cdc_lake *lake; /* for "table" (and the batch sizes of "topics") */
+  struct sl_log *log;    /* for "topics" */
   const char *state_dir; /* where the marker of a completed initial snapshot is kept */
   int64_t max_events;    /* stop after this many events, at a transaction's end; 0: no limit */
   int64_t idle_exit_ms;  /* stop once caught up and idle this long; 0: run until stopped */

@@ -28,6 +28,11 @@ int sl_cdc_sink_jsonl_open(const char *spec, struct sl_cdc_sink *out, struct sl_
 int sl_cdc_sink_table_open(const struct sl_cdc_source *src, const struct sl_cdc_lake *lake, struct sl_cdc_sink *out,
                            struct sl_err *err);
 
+/* Topics <topic_prefix>.<schema>.<table> of the log, keyed by primary key; batches
+ * as the lake's batch_events/batch_ms say. */
+int sl_cdc_sink_topic_open(const struct sl_cdc_source *src, const struct sl_cdc_lake *lake, struct sl_log *log,
+                           struct sl_cdc_sink *out, struct sl_err *err);
+
 /* A relation built from a table's description, for snapshot rows. */
 int sl_cdc_relation_of(const struct sl_pg_table *t, struct sl_pgo_relation *out);
 void sl_cdc_relation_fini(struct sl_pgo_relation *r);

@@ -470,9 +470,11 @@ int sl_cdc_run(const struct sl_cdc_run_opts *o, struct sl_cdc_run_stats *st, str
   struct run r = {.o = o, .st = st};
   sl_pgo_init(&r.dec);
   const char *to = o->to ? o->to : "jsonl";
-  int rc = !strcmp(to, "table") ? (o->lake ? sl_cdc_sink_table_open(o->src, o->lake, &r.sink, err)
-                                           : sl_err_set(err, SL_EINVAL, "--to table needs a project's lake"))
-                                : sl_cdc_sink_jsonl_open(to, &r.sink, err);
+  int rc = !strcmp(to, "table")    ? (o->lake ? sl_cdc_sink_table_open(o->src, o->lake, &r.sink, err)
+                                              : sl_err_set(err, SL_EINVAL, "--to table needs a project's lake"))
+           : !strcmp(to, "topics") ? (o->lake ? sl_cdc_sink_topic_open(o->src, o->lake, o->log, &r.sink, err)
+                                              : sl_err_set(err, SL_EINVAL, "--to topics needs a project"))
+                                   : sl_cdc_sink_jsonl_open(to, &r.sink, err);
   if (rc) return rc;
   int64_t backoff_ms = 1000;
   for (int first = 1;; first = 0) {

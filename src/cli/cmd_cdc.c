@@ -10,7 +10,7 @@
 #include <string.h>
 
 static const char *usage =
-    "usage: sluice cdc SOURCE [--to table|jsonl[:FILE]] [--max-events N] [--idle-exit MS]\n\n"
+    "usage: sluice cdc SOURCE [--to table|topics|jsonl[:FILE]] [--max-events N] [--idle-exit MS]\n\n"
     "Captures the changes of a PostgreSQL source (sources: in sluice.yaml) through a\n"
     "logical replication slot (plugin pgoutput). On first start it creates the\n"
     "publication and the slot and, as snapshot_mode says, copies the tables first\n"
@@ -18,12 +18,15 @@ static const char *usage =
     "lake's changelog table bronze.<table>_changes (_op, _lsn, _commit_ts, _txid, then\n"
     "the columns), committed in batches; a restart after a crash neither loses nor\n"
     "repeats a change. --to jsonl writes Debezium envelopes instead\n"
-    "({\"before\",\"after\",\"source\",\"op\",\"ts_ms\"}, one JSON per line). A position is\n"
+    "({\"before\",\"after\",\"source\",\"op\",\"ts_ms\"}, one JSON per line); --to topics writes\n"
+    "them to topics <topic_prefix>.<schema>.<table> of the project's log (log: in\n"
+    "sluice.yaml), keyed by the primary key, exactly once across restarts. A position is\n"
     "confirmed to PostgreSQL only after everything before it is durable.\n\n"
     "options:\n"
     "  --to table          the lake's changelog tables (default)\n"
+    "  --to topics         Debezium envelopes to topics of the log (sluice topic ...)\n"
     "  --to jsonl[:FILE]   Debezium envelopes to stdout, or appended to FILE\n"
-    "  --batch-events N    commit to the lake after N events (default 10000) ...\n"
+    "  --batch-events N    commit to the lake (flush the log) after N events (default 10000) ...\n"
     "  --batch-ms MS       ... or MS milliseconds after the first pending one (default 1000)\n"
     "  --max-events N      stop after N events (at the end of a transaction)\n"
     "  --idle-exit MS      stop once caught up and idle for MS milliseconds\n"
@@ -72,7 +75,8 @@ int sl_cmd_cdc(int argc, char **argv) {
   }
   if (optind >= argc) return sl_cli_usage_error("cdc", "name a source (sources: in sluice.yaml)");
   const char *name = argv[optind];
-  if (strncmp(to, "jsonl", 5) && strcmp(to, "table")) return sl_cli_usage_error("cdc", "--to must be table, jsonl or jsonl:FILE");
+  if (strncmp(to, "jsonl", 5) && strcmp(to, "table") && strcmp(to, "topics"))
+    return sl_cli_usage_error("cdc", "--to must be table, topics, jsonl or jsonl:FILE");
   struct sl_project *p = NULL;
   struct sl_err err = {0};
   int rc0 = sl_cmd_open_project("cdc", dir, &p);
@@ -95,8 +99,17 @@ int sl_cmd_cdc(int argc, char **argv) {
                              .batch_events = batch_events, .batch_ms = batch_ms};
   struct sl_cdc_run_opts o = {.src = src, .to = to, .lake = &lake, .state_dir = state, .max_events = max_events,
                               .idle_exit_ms = idle, .stop = &g_stop};
+  struct sl_log *log = NULL;
+  if (!strcmp(to, "topics") && sl_project_log_open(p, &log, &err)) {
+    sl_free(state);
+    sl_free(staging);
+    sl_project_free(p);
+    return sl_cli_fail("cdc", &err);
+  }
+  o.log = log;
   struct sl_cdc_run_stats st;
   int rc = sl_cdc_run(&o, &st, &err);
+  sl_log_close(log);
   fprintf(stderr, "cdc %s: %lld events (%lld from the snapshot) in %lld transactions, %lld reconnects\n", name,
           (long long)st.events, (long long)st.snapshot_rows, (long long)st.transactions, (long long)st.reconnects);
   sl_free(state);

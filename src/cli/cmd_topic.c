@@ -64,8 +64,10 @@ static const char *consume_usage =
     "\"headers\"}). With --group it resumes from the group's committed offsets; --from\n"
     "says where to start where nothing is committed: beginning (default), end,\n"
     "offset:N, time:2026-01-02T03:04:05Z or time:MS (the first record at or after that\n"
-    "time). --commit stores the position for the group (every 1000 records and at the\n"
-    "end). Stops when caught up, after --max records, or with --follow on Ctrl-C.\n";
+    "time). --commit stores the position for the group (at start, when caught up, every\n"
+    "1000 records and at the end). Members of a group split the partitions; a partition\n"
+    "handed to another member carries the position. Stops when caught up, after --max\n"
+    "records, or with --follow on Ctrl-C.\n";
 static const char *offsets_usage =
     "usage: sluice topic offsets NAME [--group G] [--format table|json]\n\n"
     "Prints each partition's start and end offsets, and with --group the committed\n"
@@ -472,15 +474,22 @@ static int do_consume(struct topt *o, struct sl_log *log, struct sl_err *err) {
   struct sl_log_consumer *c = NULL;
   int rc = sl_log_consumer_open(log, &cc, &c, err);
   if (rc) return rc;
-  int64_t n = 0;
+  int64_t n = 0, at_commit = 0;
   struct sl_buf out;
   sl_buf_init(&out);
-  while (!g_stop && (!o->max || n < o->max)) {
+  /* Storing the start position at once means partitions handed to another member
+   * of the group later carry this member's position with them. */
+  if (o->commit) rc = sl_log_consumer_commit(c, err);
+  while (!rc && !g_stop && (!o->max || n < o->max)) {
     struct sl_log_record r;
     rc = sl_log_consumer_poll(c, o->follow ? 200 : 500, &r, err);
     if (rc < 0) break;
     if (rc == 0) {
-      rc = 0;
+      if (o->commit && n > at_commit) { /* caught up: store the position */
+        fflush(stdout);
+        if ((rc = sl_log_consumer_commit(c, err))) break;
+        at_commit = n;
+      }
       if (!o->follow) break;
       continue;
     }
@@ -511,6 +520,7 @@ static int do_consume(struct topt *o, struct sl_log *log, struct sl_err *err) {
     if (o->commit && n % 1000 == 0) {
       fflush(stdout);
       if ((rc = sl_log_consumer_commit(c, err))) break;
+      at_commit = n;
     }
   }
   fflush(stdout);

@@ -40,13 +40,15 @@ struct emb {
   struct topic *topics, *dead;
 };
 
-/* Per thread: the fail generation of each partition it queued into, per log. */
+/* Per thread: the fail generation of each partition it queued into, per log; past
+ * TL_MAX partitions, one entry with p NULL compares the process-wide failure count. */
 struct tl_mark {
   const struct emb *e;
   struct sl_log_part *p;
   uint64_t gen;
 };
-static _Thread_local struct tl_mark tl_marks[64];
+#define TL_MAX 256
+static _Thread_local struct tl_mark tl_marks[TL_MAX];
 static _Thread_local size_t tl_n;
 
 static int topic_conf_read(const char *path, struct sl_log_topic_conf *c, struct sl_err *err) {
@@ -303,8 +305,9 @@ static int emb_topic_describe(struct sl_log *log, const char *name, struct sl_lo
 
 static void mark(const struct emb *e, struct sl_log_part *p) {
   for (size_t i = 0; i < tl_n; i++)
-    if (tl_marks[i].p == p && tl_marks[i].e == e) return;
-  if (tl_n < sizeof tl_marks / sizeof tl_marks[0]) tl_marks[tl_n++] = (struct tl_mark){e, p, p->fail_gen};
+    if ((tl_marks[i].p == p || !tl_marks[i].p) && tl_marks[i].e == e) return;
+  if (tl_n + 1 < TL_MAX) tl_marks[tl_n++] = (struct tl_mark){e, p, p->fail_gen};
+  else if (tl_n + 1 == TL_MAX) tl_marks[tl_n++] = (struct tl_mark){e, NULL, __atomic_load_n(&sl_log_fail_total, __ATOMIC_SEQ_CST)};
 }
 
 static int emb_produce(struct sl_log *log, const char *topic, const struct sl_log_msg *msgs, size_t n,
@@ -367,13 +370,18 @@ static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
       continue;
     }
     struct sl_log_part *p = tl_marks[i].p;
-    pthread_mutex_lock(&p->mu);
-    uint64_t gen = p->fail_gen;
-    pthread_mutex_unlock(&p->mu);
+    uint64_t gen;
+    if (p) {
+      pthread_mutex_lock(&p->mu);
+      gen = p->fail_gen;
+      pthread_mutex_unlock(&p->mu);
+    } else {
+      gen = __atomic_load_n(&sl_log_fail_total, __ATOMIC_SEQ_CST);
+    }
     if (gen != tl_marks[i].gen && !rc)
       rc = sl_err_set(err, SL_EIO, "topic %s partition %d: a write failed and records this producer queued were "
                                    "dropped; nothing since the last successful flush is acknowledged",
-                      p->topic, p->id);
+                      p ? p->topic : "(many)", p ? p->id : -1);
     tl_marks[i] = tl_marks[--tl_n];
   }
   if (moved) {
@@ -420,6 +428,7 @@ struct cpart {
 struct ctopic {
   struct topic *t;
   struct cpart *parts;
+  int member_fd, slot; /* the group member slot held (-1: none) */
 };
 
 struct sl_log_consumer {
@@ -433,6 +442,7 @@ struct sl_log_consumer {
   size_t rr_t;
   int32_t rr_p;
   int64_t last_claim_ns;
+  int commits; /* it has committed: partitions handed over carry their position */
   struct sl_log_header *hdrs;
   size_t hdr_cap;
 };
@@ -476,12 +486,36 @@ static int cpart_place(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, 
   return 0;
 }
 
-/* Takes the partitions of the group no live member holds. */
+/* Takes partitions of the group no live member holds, up to this member's share,
+ * and hands over what is above the share (from the highest partition down). */
 static int claim(struct sl_log_consumer *c, struct sl_err *err) {
   c->last_claim_ns = sl_time_mono_ns();
   for (size_t k = 0; k < c->n_topics; k++) {
     struct ctopic *ct = &c->topics[k];
-    for (int32_t i = 0; i < ct->t->conf.partitions; i++) {
+    int32_t np = ct->t->conf.partitions, quota = np, owned = 0;
+    if (c->group && ct->member_fd >= 0) {
+      int members = sl_log_group_members(ct->t->dir, c->group, ct->slot);
+      quota = (np + members - 1) / members;
+    }
+    for (int32_t i = 0; i < np; i++) owned += ct->parts[i].owned;
+    for (int32_t i = np - 1; c->group && owned > quota && i >= 0; i--) {
+      struct cpart *cp = &ct->parts[i];
+      if (!cp->owned) continue;
+      if (c->commits && cp->placed) { /* the next owner goes on from here */
+        int64_t *v = sl_calloc((size_t)np, sizeof *v);
+        if (!v) return sl_err_set(err, SL_ENOMEM, "out of memory");
+        for (int32_t j = 0; j < np; j++) v[j] = j == i ? cp->polled : -1;
+        int rc = sl_log_group_store(ct->t->dir, ct->t->name, c->group, np, v, err);
+        sl_free(v);
+        if (rc) return rc;
+      }
+      close(cp->lock_fd);
+      cp->lock_fd = -1;
+      cp->owned = cp->placed = 0;
+      cpart_drop_buf(cp);
+      owned--;
+    }
+    for (int32_t i = 0; i < np && owned < quota; i++) {
       struct cpart *cp = &ct->parts[i];
       if (cp->owned) continue;
       if (c->group) {
@@ -489,6 +523,7 @@ static int claim(struct sl_log_consumer *c, struct sl_err *err) {
         if (cp->lock_fd < 0) continue;
       }
       cp->owned = 1;
+      owned++;
       if (!cp->placed) {
         int rc = cpart_place(c, ct, i, err);
         if (rc) return rc;
@@ -507,6 +542,7 @@ static void emb_consumer_close(struct sl_log_consumer *c) {
       if (ct->parts[i].lock_fd >= 0) close(ct->parts[i].lock_fd);
     }
     sl_free(ct->parts);
+    if (ct->member_fd >= 0) close(ct->member_fd);
   }
   sl_free(c->topics);
   sl_free(c->group);
@@ -534,7 +570,9 @@ static int emb_consumer_open(struct sl_log *log, const struct sl_log_consumer_co
       break;
     }
     c->topics[k].t = t;
+    c->topics[k].member_fd = -1;
     c->n_topics++;
+    if (c->group) c->topics[k].member_fd = sl_log_group_join(t->dir, c->group, &c->topics[k].slot);
     c->topics[k].parts = sl_calloc((size_t)t->conf.partitions, sizeof(struct cpart));
     if (!c->topics[k].parts) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     for (int32_t i = 0; !rc && i < t->conf.partitions; i++) c->topics[k].parts[i].fd = c->topics[k].parts[i].lock_fd = -1;
@@ -683,6 +721,15 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
 
 static int emb_consumer_poll(struct sl_log_consumer *c, int timeout_ms, struct sl_log_record *rec,
                              struct sl_err *err) {
+  /* Fast path: the partition being read still has records in its buffer. */
+  {
+    struct ctopic *ct = &c->topics[c->rr_t];
+    struct cpart *cp = &ct->parts[c->rr_p];
+    if (cp->owned && cp->at < cp->len) {
+      int rc = read_one(c, ct, c->rr_p, rec, err);
+      if (rc) return rc;
+    }
+  }
   int64_t deadline = sl_time_mono_ns() + (int64_t)(timeout_ms > 0 ? timeout_ms : 0) * 1000000LL;
   for (;;) {
     pthread_mutex_lock(&c->e->mu);
@@ -747,6 +794,7 @@ static int emb_consumer_seek(struct sl_log_consumer *c, const char *topic, int32
 
 static int emb_consumer_commit(struct sl_log_consumer *c, struct sl_err *err) {
   if (!c->group) return sl_err_set(err, SL_EINVAL, "commit needs a consumer group (--group)");
+  c->commits = 1;
   for (size_t k = 0; k < c->n_topics; k++) {
     struct ctopic *ct = &c->topics[k];
     int32_t np = ct->t->conf.partitions;

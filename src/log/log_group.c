@@ -4,7 +4,9 @@
  * <group>.lock so members committing at once do not lose each other's partitions. A
  * member reads a partition only while it holds <group>.<partition>.lock, so two
  * members (threads or processes) never read the same partition; a member that dies
- * releases its partitions to the others at once. */
+ * releases its partitions to the others at once. Members also hold one of
+ * <group>.m<k>.lock; the number of held slots is the group's size, and a member
+ * keeps at most ceil(partitions / size) partitions, handing the rest over. */
 #include "log/log_int.h"
 
 #include "core/fs.h"
@@ -125,4 +127,48 @@ int sl_log_group_claim(const char *topic_dir, const char *group, int32_t part) {
   sl_free(dir);
   sl_free(lp);
   return fd;
+}
+
+#define MEMBER_SLOTS 256
+
+static char *slot_path(const char *topic_dir, const char *group, int k) {
+  return sl_asprintf("%s/groups/%s.m%d.lock", topic_dir, group, k);
+}
+
+int sl_log_group_join(const char *topic_dir, const char *group, int *slot) {
+  char *dir = sl_asprintf("%s/groups", topic_dir);
+  struct sl_err e = {0};
+  int fd = -1;
+  if (dir && !sl_fs_mkdirs(dir, &e)) {
+    for (int k = 0; k < MEMBER_SLOTS && fd < 0; k++) {
+      char *p = slot_path(topic_dir, group, k);
+      fd = p ? open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644) : -1;
+      sl_free(p);
+      if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB)) {
+        close(fd);
+        fd = -1;
+      } else if (fd >= 0) {
+        *slot = k;
+      }
+    }
+  }
+  sl_free(dir);
+  return fd;
+}
+
+int sl_log_group_members(const char *topic_dir, const char *group, int slot) {
+  int n = 0;
+  for (int k = 0; k < MEMBER_SLOTS; k++) {
+    if (k == slot) {
+      n++;
+      continue;
+    }
+    char *p = slot_path(topic_dir, group, k);
+    int fd = p ? open(p, O_RDWR | O_CLOEXEC) : -1;
+    sl_free(p);
+    if (fd < 0) continue;
+    if (flock(fd, LOCK_EX | LOCK_NB)) n++; /* held: a live member */
+    close(fd);
+  }
+  return n ? n : 1;
 }

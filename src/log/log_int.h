@@ -103,6 +103,10 @@ struct sl_log_part {
   int64_t retention_ms, retention_bytes;
 };
 
+/* Failed batches in this process, for producers that touched too many partitions to
+ * track each one. */
+extern uint64_t sl_log_fail_total;
+
 int sl_log_part_init(struct sl_log_part *p, struct sl_log *log, const char *root, const char *topic, int32_t id,
                      int64_t retention_ms, int64_t retention_bytes);
 void sl_log_part_fini(struct sl_log_part *p);
@@ -132,5 +136,9 @@ int sl_log_group_list(const char *topic_dir, char ***names, size_t *n, struct sl
 /* Tries to take a partition for a group member: an fd holding the lock, or -1. */
 int sl_log_group_claim(const char *topic_dir, const char *group, int32_t part);
 int sl_log_group_name_check(const char *group, struct sl_err *err);
+/* Joins a group as a member: an fd holding a member slot (its number in *slot), or -1. */
+int sl_log_group_join(const char *topic_dir, const char *group, int *slot);
+/* Live members of a group (slots held), counting ours. */
+int sl_log_group_members(const char *topic_dir, const char *group, int slot);
 
 #endif

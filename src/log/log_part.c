@@ -98,6 +98,8 @@ static int list_bases(const char *dir, int64_t **out, size_t *n, struct sl_err *
   return rc;
 }
 
+uint64_t sl_log_fail_total;
+
 static void fmt_i64(char *b, size_t n, int64_t v) { snprintf(b, n, "%lld", (long long)v); }
 
 /* Reads a segment's extent: its index (sealed ones) and a scan of what the index does
@@ -391,6 +393,7 @@ static void undo(struct sl_log_part *p) {
   sl_buf_reset(&p->pending);
   p->next_offset = s->end;
   p->fail_gen++;
+  __atomic_fetch_add(&sl_log_fail_total, 1, __ATOMIC_SEQ_CST);
 }
 
 /* Writes buf (whole frames, offsets from the active end on) with p->mu held by the
@@ -506,7 +509,14 @@ int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err) {
     sl_buf_init(&p->pending);
     p->writing = 1;
     rc = write_batch(p, &b, err);
-    sl_buf_fini(&b);
+    /* Keep the larger buffer for the next batch (no regrowth, no fresh pages). */
+    if (!p->pending.len && b.cap > p->pending.cap && b.cap <= (64u << 20)) {
+      sl_buf_fini(&p->pending);
+      p->pending = b;
+      sl_buf_reset(&p->pending);
+    } else {
+      sl_buf_fini(&b);
+    }
     if (rc) undo(p);
     p->writing = 0;
     pthread_cond_broadcast(&p->cv);

@@ -260,6 +260,30 @@ static void test_groups(void) {
   CHECK_EQ_INT(sl_log_consumer_commit(b, &err), 0);
   sl_log_consumer_close(b);
   CHECK_EQ_INT(sl_log_group_name_check("bad group", &err), SL_EINVAL);
+  /* Two members split a topic's partitions: the first hands over half. */
+  struct sl_log_topic_conf t4 = {.partitions = 4};
+  CHECK_EQ_INT(sl_log_topic_create(log, "split", &t4, &err), 0);
+  const char *st[1] = {"split"};
+  struct sl_log_consumer_conf sc = {.group = "halves", .topics = st, .n_topics = 1};
+  CHECK_EQ_INT(sl_log_consumer_open(log, &sc, &a, &err), 0);
+  CHECK_EQ_INT(sl_log_consumer_open(log, &sc, &b, &err), 0);
+  CHECK_EQ_INT(sl_log_consumer_poll(a, 1200, &r, &err), 0); /* a sees two members: keeps two */
+  CHECK_EQ_INT(sl_log_consumer_poll(b, 1200, &r, &err), 0); /* b takes the two released */
+  for (int32_t p = 0; p < 4; p++) CHECK_EQ_INT(produce_n(log, "split", p * 10, 10, p, 0), 0);
+  int seen_a[4] = {0}, seen_b[4] = {0};
+  while (sl_log_consumer_poll(a, 0, &r, &err) == 1) seen_a[r.partition]++;
+  while (sl_log_consumer_poll(b, 0, &r, &err) == 1) seen_b[r.partition]++;
+  int both = 0, total = 0, a_parts = 0;
+  for (int p = 0; p < 4; p++) {
+    both += seen_a[p] && seen_b[p];
+    total += seen_a[p] + seen_b[p];
+    a_parts += seen_a[p] > 0;
+  }
+  CHECK_EQ_INT(both, 0);
+  CHECK_EQ_INT(total, 40);
+  CHECK_EQ_INT(a_parts, 2);
+  sl_log_consumer_close(a);
+  sl_log_consumer_close(b);
   sl_log_close(log);
   sl_free(dir);
 }
@@ -534,9 +558,33 @@ static void test_disk_full(void) {
   sl_free(dir);
 }
 
+/* Every durability setting acknowledges what it wrote and reads it back after a reopen. */
+static void test_durability_modes(void) {
+  for (int d = SL_LOG_FSYNC_BATCH; d <= SL_LOG_FSYNC_NONE; d++) {
+    char name[32];
+    snprintf(name, sizeof name, "dur%d", d);
+    char *dir = fresh(name);
+    struct sl_log_cfg c = cfg_for(8192);
+    c.durability = d;
+    c.fsync_interval_ms = 20;
+    struct sl_log *log = open_log(dir, &c);
+    struct sl_err err = {0};
+    struct sl_log_topic_conf tc = {.partitions = 2};
+    CHECK_EQ_INT(sl_log_topic_create(log, "d", &tc, &err), 0);
+    for (int b = 0; b < 10; b++) CHECK_EQ_INT(produce_n(log, "d", b * 50, 50, b % 2, 0), 0);
+    CHECK_EQ_INT(read_all(log, "d", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 500);
+    sl_log_close(log);
+    log = open_log(dir, &c);
+    CHECK_EQ_INT(read_all(log, "d", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 500);
+    sl_log_close(log);
+    sl_free(dir);
+  }
+}
+
 int main(void) {
   TEST_RUN(test_append_read_seek);
   TEST_RUN(test_retention);
+  TEST_RUN(test_durability_modes);
   TEST_RUN(test_groups);
   TEST_RUN(test_concurrent);
   TEST_RUN(test_cut_every_byte);

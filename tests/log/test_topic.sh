@@ -97,6 +97,23 @@ expect_exit "second writer refused" 1 bash -c "echo second | $SLUICE topic --pro
 expect_contains "second writer told why" "$out" "being written by another process"
 kill $wpid 2>/dev/null; wait $wpid 2>/dev/null
 
+# Two members of a group split the partitions; together they read each record once.
+S create shared --partitions 4 >/dev/null
+seq 1 40 | S produce shared >/dev/null
+"$SLUICE" topic --project "$P" consume shared --group sh --follow --commit > "$T/m1.txt" &
+m1=$!
+sleep 0.5
+"$SLUICE" topic --project "$P" consume shared --group sh --follow --commit > "$T/m2.txt" &
+m2=$!
+sleep 3
+seq 41 80 | S produce shared >/dev/null
+for _ in $(seq 1 100); do [ "$(cat "$T/m1.txt" "$T/m2.txt" | wc -l)" -ge 80 ] && break; sleep 0.1; done
+sleep 0.5
+kill -TERM $m1 $m2; wait $m1 $m2
+expect_eq "members read each record once" "$(cat "$T/m1.txt" "$T/m2.txt" | cut -f5 | sort -n | paste -sd, -)" "$(seq 1 80 | paste -sd, -)"
+expect_eq "the second member got partitions" "$([ "$(cut -f1 "$T/m2.txt" | sort -u | wc -l)" -ge 1 ] && echo yes)" yes
+expect_eq "the group's lag is zero" "$(S describe shared --format json | jq '.groups[0].lag')" 0
+
 expect_ok "delete" S delete live
 expect_exit "deleted is gone" 1 S describe live
 
