@@ -210,6 +210,19 @@ expect_eq "series: the two asked for" "$(jq -c '.series | keys' <<<"$body")" '["
 expect_eq "series: samples every second" "$(jq '.interval_s' <<<"$body")/$(jq '.series.rss_bytes | length >= 2' <<<"$body")" "1/true"
 expect_eq "series: some requests per second were seen" "$(jq '[.series.http_requests_per_s[][1]] | max > 0' <<<"$body")" true
 
+# concurrent requests: queries on every pool slot while an upload commits
+pids=()
+for i in $(seq 1 16); do
+  curl -s -o "$T/par$i.json" -w '%{http_code}\n' -X POST -d '{"sql":"SELECT count(*) FROM bronze.loan"}' "${U}api/sql" > "$T/par$i.code" &
+  pids+=($!)
+done
+curl -s -o "$T/par_up.json" -w '%{http_code}\n' -X POST --data-binary @"$T/more.csv" "${U}api/ingest/bronze/par?format=csv" > "$T/par_up.code" &
+pids+=($!)
+wait "${pids[@]}"
+expect_eq "concurrent: every query answered 200" "$(cat "$T"/par[0-9]*.code | sort -u | tr '\n' ' ')" "200 "
+expect_eq "concurrent: every query counted the same rows" "$(cat "$T"/par[0-9]*.json | jq '.rows[0][0]' | sort -u)" "$(q 'select count(*) from bronze.loan')"
+expect_eq "concurrent: the upload committed" "$(cat "$T/par_up.code")/$(q 'select count(*) from bronze.par')" "201/700"
+
 # errors: unknown routes, methods, traversal, limits
 get "${U}api/nothing"
 expect_eq "unknown API path: 404 JSON" "$code/$(jq -r '.error | length > 0' <<<"$body")" "404/true"

@@ -12,9 +12,9 @@ P=$T/proj
 S() { "$SLUICE" --project "$P" "$@"; }
 S gen loans --rows 3000 --seed 5 --out "$T/loans.csv" >/dev/null
 
-S serve --port 0 >"$T/serve.out" 2>"$T/serve.err" &
+"$SLUICE" --project "$P" serve --port 0 >"$T/serve.out" 2>"$T/serve.err" &
 SPID=$!
-trap 'kill -TERM $SPID 2>/dev/null; [ -n "${PPID_PROM:-}" ] && kill -TERM $PPID_PROM 2>/dev/null; wait; rm -rf "$T"' EXIT
+trap 'kill -TERM $SPID 2>/dev/null; [ -n "${PROM_PID:-}" ] && kill -TERM $PROM_PID 2>/dev/null; wait; rm -rf "$T"' EXIT
 U=
 for _ in $(seq 1 200); do U=$(grep -o 'http://[^ ]*' "$T/serve.out" 2>/dev/null) && [ -n "$U" ] && break; sleep 0.05; done
 [ -n "$U" ] || { fail "serve did not start: $(cat "$T/serve.err")"; finish; exit 1; }
@@ -41,7 +41,7 @@ expect_ok "promtool check config (test config)" promtool check config "$T/promet
 expect_ok "promtool check config deploy/prometheus.yml" promtool check config "$SL_SRC/deploy/prometheus.yml"
 prometheus --config.file="$T/prometheus.yml" --storage.tsdb.path="$T/tsdb" --web.listen-address="127.0.0.1:$port" \
   >"$T/prom.log" 2>&1 &
-PPID_PROM=$!
+PROM_PID=$!
 api="http://127.0.0.1:$port/api/v1/query"
 val=
 for _ in $(seq 1 120); do
@@ -69,4 +69,7 @@ for n in $names; do
   base=$(sed -E 's/_(bucket|sum|count)$//' <<<"$n")
   if grep -q "^# TYPE $base " "$T/metrics.txt"; then ok "dashboard metric $n is exposed"; else fail "dashboard uses $n, which /metrics does not expose"; fi
 done
+kill -TERM $SPID
+wait $SPID
+expect_eq "the server stops with 0 on SIGTERM" "$?" 0
 finish
