@@ -32,7 +32,7 @@ expect_ok "again: nothing new" S cdc app --to topics --idle-exit 1500
 dump
 expect_eq "no duplicate after a clean restart" "$(jq -r 'select((.value | fromjson).op != "r")' "$T/topic.json" | jq -s length)" 3
 
-# kill -9 while a writer inserts, updates and deletes.
+# kill -9 while three writers insert, update and delete.
 rm -f "$T/stop"
 mixed() {
   local i=0 base=$1
@@ -41,9 +41,11 @@ mixed() {
     psql -c "BEGIN; INSERT INTO accounts VALUES ($((base + i)), $i); UPDATE accounts SET balance = balance + 3 WHERE id = $((base + i / 2)); DELETE FROM accounts WHERE id = $((base + i / 3)) AND $((i % 3)) = 0; COMMIT" >/dev/null 2>&1
   done
 }
-mixed 4000000 & wm=$!
+mixed 4000000 & w1=$!
+mixed 4300000 & w2=$!
+mixed 4600000 & w3=$!
 kill_loop 22 0.3 1.0 "$SLUICE" --project "$P" cdc app --to topics --batch-ms 50
-touch "$T/stop"; wait $wm
+touch "$T/stop"; wait $w1 $w2 $w3
 expect_ok "catch up after the kills" S cdc app --to topics --idle-exit 2000
 [ "$kills" -ge 20 ] && ok "killed $kills times" || fail "only $kills kills"
 dump
