@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       struct sl_ingest_opts ingest;
       struct sl_log_opts log;
       struct sl_build_cfg build;
+      struct sl_server_opts server;
       struct sl_log_cfg topics;
     } u;
     memset(&u, 0, sizeof u);

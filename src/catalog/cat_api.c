@@ -2,6 +2,7 @@
  * name rules, and freeing what the catalog returns. */
 #include "catalog/catalog.h"
 
+#include "core/metrics.h"
 #include "core/mem.h"
 
 #include <string.h>
@@ -89,7 +90,9 @@ int sl_catalog_commit(struct sl_catalog *cat, const struct sl_commit *c, int64_t
   for (size_t i = 0; i < c->n_add; i++)
     if (!c->add[i].path || !*c->add[i].path || c->add[i].rows < 0)
       return sl_err_set(err, SL_EINVAL, "commit to %s.%s: data file %zu has no path or negative rows", c->ns, c->table, i);
-  return cat->ops->commit(cat, c, snapshot_id, err);
+  int rc = cat->ops->commit(cat, c, snapshot_id, err);
+  if (!rc || rc == SL_ECONFLICT) sl_metric_counter_add(rc ? "sluice_catalog_conflicts_total" : "sluice_catalog_commits_total", NULL, 1);
+  return rc;
 }
 
 int sl_catalog_name_valid(const char *name) {

@@ -30,6 +30,7 @@ struct sl_cdc_source {
   int decimal_handling;  /* enum sl_cdc_decimal (cdc/event.h): numeric values in envelopes */
   char *topic_prefix;  /* Debezium topic prefix (topic.prefix) */
   char *table_prefix;  /* prefix of bronze table names */
+  int cdc;             /* `sluice up` runs a reader for it */
 };
 
 enum sl_cdc_snapshot_mode { SL_SNAP_INITIAL, SL_SNAP_NEVER, SL_SNAP_ALWAYS, SL_SNAP_INITIAL_ONLY };
@@ -103,5 +104,16 @@ struct sl_cdc_run_stats {
  * made everything up to it durable. Reconnects with backoff when the connection drops;
  * stops with an error that says what to do when it cannot go on. */
 int sl_cdc_run(const struct sl_cdc_run_opts *o, struct sl_cdc_run_stats *st, struct sl_err *err);
+
+/* Where a source's replication slot stands (values as PostgreSQL prints them; NULL
+ * when unknown). error says why the rest is missing (cannot connect, no slot yet). */
+struct sl_cdc_slot_status {
+  int reached;  /* connected and queried */
+  int exists;   /* the slot exists */
+  int active;   /* a reader is attached: 1, 0, or -1 unknown */
+  char *confirmed_lsn, *lag_bytes, *lag_seconds, *wal_status, *error;
+};
+void sl_cdc_slot_status_get(const struct sl_cdc_source *s, struct sl_cdc_slot_status *out);
+void sl_cdc_slot_status_fini(struct sl_cdc_slot_status *st);
 
 #endif

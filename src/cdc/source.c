@@ -60,6 +60,8 @@ const struct sl_cfg_section sl_cdc_source_section = {
          "Prefix of event topics `<prefix>.<schema>.<table>` (default: the source name).", 0},
         {"table_prefix", SL_OPT_STR, offsetof(struct sl_cdc_source, table_prefix), "", 0, -1, NULL,
          "Prefix of the bronze tables the source fills (default none: bronze.<table>).", 0},
+        {"cdc", SL_OPT_BOOL, offsetof(struct sl_cdc_source, cdc), "false", 0, -1, NULL,
+         "`sluice up` runs a change-capture reader for this source into bronze (as `sluice cdc NAME`).", 0},
         {NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0},
     },
     "PostgreSQL sources, one map per source name under `sources:`. Environment overrides use the source's "

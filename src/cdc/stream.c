@@ -18,6 +18,7 @@
 #include "cdc/cdc_int.h"
 #include "cdc/event.h"
 
+#include "core/metrics.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -168,6 +169,7 @@ static int send_status(struct run *r, int force, struct sl_err *err) {
 static int emit(struct run *r, const struct sl_cdc_event_src *es, const struct sl_pgo_relation *rel, char op,
                 const struct sl_pgo_tuple *before, const struct sl_pgo_tuple *after, struct sl_err *err) {
   r->st->events++;
+  sl_metric_counter_add_label("sluice_cdc_events_total", "source", r->o->src->name, 1);
   return r->sink.event(&r->sink, es, rel, op, before, after, err);
 }
 

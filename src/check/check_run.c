@@ -4,6 +4,7 @@
  * age, mean, ...) and compare it with the bounds. */
 #include "check/check.h"
 
+#include "core/metrics.h"
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -300,6 +301,7 @@ int sl_check_run(struct sl_duck *d, const struct sl_check *c, const char *table,
     sl_free(r->message);
     r->message = sl_asprintf("%s:%d: %s", c->file, c->line, e.msg);
   }
+  sl_metric_counter_add("sluice_checks_total", r->status == SL_CHECK_PASS ? "status=\"pass\"" : r->status == SL_CHECK_WARN ? "status=\"warn\"" : r->status == SL_CHECK_FAIL ? "status=\"fail\"" : "status=\"error\"", 1);
   return 0;
 }
 

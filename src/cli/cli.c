@@ -20,6 +20,8 @@ const struct sl_cmd sl_cli_commands[] = {
     {"snapshots", sl_cmd_snapshots, "list a table's snapshots"},
     {"status", sl_cmd_status, "the lake in numbers, and each source's replication slot and lag"},
     {"topic", sl_cmd_topic, "topics: create, list, describe, produce, consume, delete, offsets"},
+    {"serve", sl_cmd_serve, "serve the JSON API, /metrics and the web UI over HTTP"},
+    {"up", sl_cmd_up, "run the project: the server and a CDC reader for each source with cdc: true"},
     {"config", sl_cmd_config, "check sluice.yaml or print the configuration reference"},
     {NULL, NULL, NULL},
 };

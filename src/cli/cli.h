@@ -41,5 +41,7 @@ int sl_cmd_check(int argc, char **argv);
 int sl_cmd_lineage(int argc, char **argv);
 int sl_cmd_topic(int argc, char **argv);
 int sl_cmd_compile(int argc, char **argv);
+int sl_cmd_serve(int argc, char **argv);
+int sl_cmd_up(int argc, char **argv);
 
 #endif

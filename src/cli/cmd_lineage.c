@@ -35,6 +35,51 @@ static size_t checks_on(const struct sl_checks *cs, const char *t) {
   return n;
 }
 
+void sl_cli_lineage_json(const struct sl_models *ms, const struct sl_checks *cs, struct sl_buf *b) {
+  sl_buf_puts(b, "{\"nodes\":[");
+  int first = 1;
+  /* Sources: tables read that no model writes. */
+  for (size_t i = 0; i < ms->n; i++)
+    for (size_t k = 0; k < ms->v[i].n_deps; k++) {
+      const char *t = ms->v[i].deps[k].table;
+      if (is_model_table(ms, t)) continue;
+      int dup = 0;
+      for (size_t j = 0; j <= i && !dup; j++)
+        for (size_t q = 0; q < (j == i ? k : ms->v[j].n_deps) && !dup; q++) dup = !strcmp(ms->v[j].deps[q].table, t);
+      if (dup) continue;
+      sl_buf_printf(b, "%s{\"id\":", first ? "" : ",");
+      sl_buf_json_str(b, t);
+      sl_buf_printf(b, ",\"kind\":\"source\",\"checks\":%zu}", checks_on(cs, t));
+      first = 0;
+    }
+  for (size_t i = 0; i < ms->n; i++) {
+    const struct sl_model *m = &ms->v[i];
+    char *t = sl_asprintf("%s.%s", m->ns, m->name);
+    sl_buf_printf(b, "%s{\"id\":", first ? "" : ",");
+    sl_buf_json_str(b, t ? t : "");
+    sl_buf_puts(b, ",\"kind\":\"model\",\"model\":");
+    sl_buf_json_str(b, m->name);
+    sl_buf_puts(b, ",\"path\":");
+    sl_buf_json_str(b, m->path);
+    sl_buf_printf(b, ",\"materialized\":\"%s\",\"checks\":%zu}",
+                  m->mat == SL_MAT_VIEW ? "view" : m->mat == SL_MAT_TABLE ? "table" : "incremental",
+                  t ? checks_on(cs, t) : 0);
+    sl_free(t);
+    first = 0;
+  }
+  sl_buf_puts(b, "],\"edges\":[");
+  first = 1;
+  for (size_t i = 0; i < ms->n; i++)
+    for (size_t k = 0; k < ms->v[i].n_deps; k++) {
+      if (dup_dep(&ms->v[i], k)) continue;
+      sl_buf_printf(b, "%s{\"from\":", first ? "" : ",");
+      sl_buf_json_str(b, ms->v[i].deps[k].table);
+      sl_buf_printf(b, ",\"to\":\"%s.%s\"}", ms->v[i].ns, ms->v[i].name);
+      first = 0;
+    }
+  sl_buf_puts(b, "]}");
+}
+
 int sl_cmd_lineage(int argc, char **argv) {
   enum { O_FORMAT = 1 };
   static const struct option longopts[] = {{"format", required_argument, NULL, O_FORMAT}, SL_LONGOPT_HELP,
@@ -67,48 +112,8 @@ int sl_cmd_lineage(int argc, char **argv) {
   struct sl_buf b;
   sl_buf_init(&b);
   if (!strcmp(fmt, "json")) {
-    sl_buf_puts(&b, "{\"nodes\":[");
-    int first = 1;
-    /* Sources: tables read that no model writes. */
-    for (size_t i = 0; i < ms.n; i++)
-      for (size_t k = 0; k < ms.v[i].n_deps; k++) {
-        const char *t = ms.v[i].deps[k].table;
-        if (is_model_table(&ms, t)) continue;
-        int dup = 0;
-        for (size_t j = 0; j <= i && !dup; j++)
-          for (size_t q = 0; q < (j == i ? k : ms.v[j].n_deps) && !dup; q++) dup = !strcmp(ms.v[j].deps[q].table, t);
-        if (dup) continue;
-        sl_buf_printf(&b, "%s{\"id\":", first ? "" : ",");
-        sl_buf_json_str(&b, t);
-        sl_buf_printf(&b, ",\"kind\":\"source\",\"checks\":%zu}", checks_on(&cs, t));
-        first = 0;
-      }
-    for (size_t i = 0; i < ms.n; i++) {
-      const struct sl_model *m = &ms.v[i];
-      char *t = sl_asprintf("%s.%s", m->ns, m->name);
-      sl_buf_printf(&b, "%s{\"id\":", first ? "" : ",");
-      sl_buf_json_str(&b, t ? t : "");
-      sl_buf_puts(&b, ",\"kind\":\"model\",\"model\":");
-      sl_buf_json_str(&b, m->name);
-      sl_buf_puts(&b, ",\"path\":");
-      sl_buf_json_str(&b, m->path);
-      sl_buf_printf(&b, ",\"materialized\":\"%s\",\"checks\":%zu}",
-                    m->mat == SL_MAT_VIEW ? "view" : m->mat == SL_MAT_TABLE ? "table" : "incremental",
-                    t ? checks_on(&cs, t) : 0);
-      sl_free(t);
-      first = 0;
-    }
-    sl_buf_puts(&b, "],\"edges\":[");
-    first = 1;
-    for (size_t i = 0; i < ms.n; i++)
-      for (size_t k = 0; k < ms.v[i].n_deps; k++) {
-        if (dup_dep(&ms.v[i], k)) continue;
-        sl_buf_printf(&b, "%s{\"from\":", first ? "" : ",");
-        sl_buf_json_str(&b, ms.v[i].deps[k].table);
-        sl_buf_printf(&b, ",\"to\":\"%s.%s\"}", ms.v[i].ns, ms.v[i].name);
-        first = 0;
-      }
-    sl_buf_puts(&b, "]}\n");
+    sl_cli_lineage_json(&ms, &cs, &b);
+    sl_buf_putc(&b, '\n');
   } else if (!strcmp(fmt, "dot")) {
     sl_buf_puts(&b, "digraph lineage {\n  rankdir=LR;\n  node [shape=box, style=rounded];\n");
     for (size_t i = 0; i < ms.n; i++) {

@@ -3,8 +3,6 @@
  * the confirmed position) and in seconds (the walsender's flush lag, while active). */
 #include "cli/cmd_common.h"
 
-#include "cdc/event.h"
-#include "cdc/pg.h"
 #include "cli/output.h"
 #include "core/buf.h"
 #include "core/mem.h"
@@ -55,28 +53,11 @@ int sl_cmd_status(int argc, char **argv) {
   sl_rows_init(&out, 8, names, kinds);
   for (size_t i = 0; i < p->sources.n; i++) {
     const struct sl_cdc_source *s = &p->sources.v[i];
-    struct sl_pg *pg = NULL;
-    struct sl_err e = {0};
-    PGresult *res = NULL;
-    const char *params[1] = {s->slot};
-    if (sl_pg_connect(s, 0, &pg, &e) ||
-        sl_pg_query(pg,
-                    "SELECT s.active, s.confirmed_flush_lsn::text,"
-                    " pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn)::bigint,"
-                    " (SELECT round(extract(epoch FROM r.flush_lag)::numeric, 3) FROM pg_stat_replication r"
-                    "   WHERE r.pid = s.active_pid), s.wal_status"
-                    " FROM pg_replication_slots s WHERE s.slot_name = $1",
-                    1, params, &res, &e)) {
-      sl_rows_addv(&out, s->name, s->slot, NULL, NULL, NULL, NULL, NULL, e.msg);
-    } else if (PQntuples(res) == 0) {
-      sl_rows_addv(&out, s->name, s->slot, "false", NULL, NULL, NULL, NULL, "no slot yet: `sluice cdc` creates it");
-    } else {
-      sl_rows_addv(&out, s->name, s->slot, PQgetvalue(res, 0, 0)[0] == 't' ? "true" : "false",
-                   PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2),
-                   PQgetisnull(res, 0, 3) ? NULL : PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), NULL);
-    }
-    PQclear(res);
-    sl_pg_close(pg);
+    struct sl_cdc_slot_status st;
+    sl_cdc_slot_status_get(s, &st);
+    sl_rows_addv(&out, s->name, s->slot, st.active < 0 ? NULL : st.active ? "true" : "false", st.confirmed_lsn,
+                 st.lag_bytes, st.lag_seconds, st.wal_status, st.error);
+    sl_cdc_slot_status_fini(&st);
   }
   if (fmt == SL_OUT_JSON) {
     struct sl_buf name;

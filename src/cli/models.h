@@ -14,4 +14,9 @@ int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_che
 /* Prints check results as a report (table or JSON). */
 void sl_cli_print_checks(const struct sl_check_results *rs, enum sl_out_format fmt);
 
+/* The lineage DAG as JSON ({"nodes":[...],"edges":[...]}), as `sluice lineage --format
+ * json` prints it and GET /api/lineage answers. */
+struct sl_buf;
+void sl_cli_lineage_json(const struct sl_models *ms, const struct sl_checks *cs, struct sl_buf *b);
+
 #endif

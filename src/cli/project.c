@@ -39,7 +39,7 @@ static const struct sl_cfg_section logging_section = {
 };
 
 const struct sl_cfg_section *const sl_project_sections[] = {
-    &top_section, &sl_lake_section, &sl_catalog_section, &sl_sql_section, &sl_ingest_section, &sl_build_section, &logging_section, &sl_log_section,
+    &top_section, &sl_lake_section, &sl_catalog_section, &sl_sql_section, &sl_ingest_section, &sl_build_section, &logging_section, &sl_log_section, &sl_server_section,
     &sl_cdc_source_section,
 };
 const size_t sl_project_n_sections = sizeof sl_project_sections / sizeof sl_project_sections[0];
@@ -83,6 +83,7 @@ static void *section_struct(struct sl_project *p, const struct sl_cfg_section *s
   if (s == &sl_sql_section) return &p->sql;
   if (s == &sl_ingest_section) return &p->ingest;
   if (s == &sl_build_section) return &p->build;
+  if (s == &sl_server_section) return &p->server;
   if (s == &sl_log_section) return &p->log;
   return &p->logging;
 }
@@ -103,7 +104,7 @@ static int fill_all(struct sl_project *p, struct sl_err *err) {
     pos.line = it->key_line;
     pos.col = it->key_col;
     return sl_cfg_err_at(err, SL_ECONFIG, &p->doc, &pos, it->key,
-                         "unknown section; known: name, lake, catalog, sql, ingest, build, logging, log, sources, checks (see docs/configuration.md)");
+                         "unknown section; known: name, lake, catalog, sql, ingest, build, logging, log, server, sources, checks (see docs/configuration.md)");
   }
   /* Top-level scalars are filled from a synthetic map of just those keys. */
   struct sl_cfg_node topmap = {.kind = SL_CFG_MAP, .line = 1, .col = 1};
@@ -244,6 +245,7 @@ void sl_project_free(struct sl_project *p) {
   sl_cfg_section_fini(&sl_ingest_section, &p->ingest);
   sl_cfg_section_fini(&sl_build_section, &p->build);
   sl_cfg_section_fini(&sl_log_section, &p->log);
+  sl_cfg_section_fini(&sl_server_section, &p->server);
   sl_cdc_sources_fini(&p->sources);
   sl_cfg_doc_fini(&p->doc);
   sl_free(p->name);

@@ -13,6 +13,7 @@
 #include "lake/lake.h"
 #include "log/log.h"
 #include "sql/sql.h"
+#include "server/server.h"
 #include "transform/transform.h"
 
 struct sl_log_opts {
@@ -32,6 +33,7 @@ struct sl_project {
   struct sl_build_cfg build;
   struct sl_log_opts logging;
   struct sl_log_cfg log; /* topics */
+  struct sl_server_opts server;
   struct sl_cdc_sources sources;
   char *lake_dir;    /* absolute */
   char *catalog_url; /* with an absolute path */

@@ -7,6 +7,7 @@
  * Any failure before 4 removes the new files; a kill leaves them as orphans. */
 #include "ingest/ingest.h"
 
+#include "core/metrics.h"
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/log.h"
@@ -418,6 +419,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
     snprintf(rows_s, sizeof rows_s, "%lld", (long long)res->rows);
     snprintf(snap_s, sizeof snap_s, "%lld", (long long)res->snapshot_id);
     sl_log(SL_LOG_INFO, "ingest", "committed", "table", qualified, "rows", rows_s, "snapshot", snap_s, NULL);
+    sl_metrics_ingest_committed(res->rows, res->bytes_in);
   }
   goto out;
 out_remove:

@@ -3,6 +3,7 @@
  * wrappers callers use so they never touch a backend's ops directly. */
 #include "log/log.h"
 
+#include "core/metrics.h"
 #include "core/mem.h"
 
 #include <stddef.h>
@@ -94,7 +95,9 @@ int sl_log_topic_describe(struct sl_log *log, const char *topic, struct sl_log_t
 
 int sl_log_produce(struct sl_log *log, const char *topic, const struct sl_log_msg *msgs, size_t n,
                    int64_t *offsets, struct sl_err *err) {
-  return log->ops->produce(log, topic, msgs, n, offsets, err);
+  int rc = log->ops->produce(log, topic, msgs, n, offsets, err);
+  if (!rc) sl_metric_counter_add_label("sluice_log_appends_total", "topic", topic, (double)n);
+  return rc;
 }
 
 int sl_log_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {

@@ -86,6 +86,11 @@ int sl_duck_exec(struct sl_duck *d, const char *sql, struct sl_err *err) {
 
 int sl_duck_query_text(struct sl_duck *d, const char *sql, struct sl_duck_result *res, duckdb_type **types,
                        struct sl_err *err) {
+  return sl_duck_query_text_limit(d, sql, 0, res, types, err);
+}
+
+int sl_duck_query_text_limit(struct sl_duck *d, const char *sql, int64_t limit, struct sl_duck_result *res,
+                             duckdb_type **types, struct sl_err *err) {
   *types = NULL;
   duckdb_extracted_statements stmts = NULL;
   idx_t n = duckdb_extract_statements(d->con, sql, &stmts);
@@ -105,7 +110,9 @@ int sl_duck_query_text(struct sl_duck *d, const char *sql, struct sl_duck_result
       /* The statement without its trailing semicolons, as a subquery. */
       size_t len = strlen(sql);
       while (len && (sql[len - 1] == ';' || sql[len - 1] == ' ' || sql[len - 1] == '\n' || sql[len - 1] == '\t')) len--;
-      char *w = sl_asprintf("SELECT COLUMNS(*)::VARCHAR FROM (%.*s\n) AS sl_query", (int)len, sql);
+      char lim[40] = "";
+      if (limit > 0) snprintf(lim, sizeof lim, " LIMIT %lld", (long long)limit);
+      char *w = sl_asprintf("SELECT COLUMNS(*)::VARCHAR FROM (%.*s\n) AS sl_query%s", (int)len, sql, lim);
       struct sl_err werr = {0};
       if (w && sl_duck_query(d, w, res, &werr) == 0) wrapped = 1;
       sl_free(w);
@@ -122,6 +129,24 @@ int sl_duck_query_text(struct sl_duck *d, const char *sql, struct sl_duck_result
     for (int64_t i = 0; *types && i < nc; i++) (*types)[i] = sl_duck_result_type(res, i);
   }
   return rc;
+}
+
+int sl_duck_is_read_only(struct sl_duck *d, const char *sql) {
+  duckdb_extracted_statements stmts = NULL;
+  idx_t n = duckdb_extract_statements(d->con, sql, &stmts);
+  int ro = n == 0 ? -1 : 0;
+  if (n == 1) {
+    duckdb_prepared_statement prep = NULL;
+    if (duckdb_prepare_extracted_statement(d->con, stmts, 0, &prep) == DuckDBSuccess) {
+      duckdb_statement_type t = duckdb_prepared_statement_type(prep);
+      ro = t == DUCKDB_STATEMENT_TYPE_SELECT || t == DUCKDB_STATEMENT_TYPE_EXPLAIN;
+    } else {
+      ro = -1;
+    }
+    duckdb_destroy_prepare(&prep);
+  }
+  duckdb_destroy_extracted(&stmts);
+  return ro;
 }
 
 void sl_duck_result_fini(struct sl_duck_result *res) {

@@ -38,6 +38,14 @@ int sl_duck_query(struct sl_duck *d, const char *sql, struct sl_duck_result *res
  * sl_duck_result_text). types (new array, sl_free) gets the columns' original types. */
 int sl_duck_query_text(struct sl_duck *d, const char *sql, struct sl_duck_result *res, duckdb_type **types,
                        struct sl_err *err);
+/* Like sl_duck_query_text; limit > 0 caps the rows of a single SELECT (other
+ * statements return all their rows). */
+int sl_duck_query_text_limit(struct sl_duck *d, const char *sql, int64_t limit, struct sl_duck_result *res,
+                             duckdb_type **types, struct sl_err *err);
+/* 1 if sql is exactly one statement that only reads (SELECT, EXPLAIN), 0 if it is
+ * something else or several statements, -1 if it does not parse (run it to get the
+ * error). */
+int sl_duck_is_read_only(struct sl_duck *d, const char *sql);
 void sl_duck_result_fini(struct sl_duck_result *res);
 int64_t sl_duck_result_rows(struct sl_duck_result *res);
 int64_t sl_duck_result_cols(struct sl_duck_result *res);

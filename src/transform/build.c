@@ -5,6 +5,7 @@
  * audit.check_results. */
 #include "transform/build_int.h"
 
+#include "core/metrics.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -170,6 +171,7 @@ static int record_runs(const struct sl_build_opts *o, struct sl_build_result *re
   for (size_t i = 0; i < res->n; i++) {
     const struct sl_build_model_result *r = &res->v[i];
     if (!r->m) continue;
+    sl_metric_counter_add_label("sluice_build_models_total", "status", sl_build_status_name(r->status), 1);
     if (n++) sl_buf_puts(&q, ", ");
     sl_buf_putc(&q, '(');
     sl_buf_sql_str(&q, res->run_id);
@@ -277,6 +279,7 @@ int sl_build_run(struct sl_models *ms, const struct sl_build_opts *o, struct sl_
   for (size_t i = 0; !rc && i < res->n; i++)
     if (res->v[i].m && res->v[i].status != SL_BUILD_OK && res->v[i].status != SL_BUILD_FRESH)
       rc = sl_err_set(err, SL_EDATA, "build failed");
+  sl_metric_counter_add("sluice_builds_total", rc ? "outcome=\"failed\"" : "outcome=\"ok\"", 1);
   return rc;
 }
 

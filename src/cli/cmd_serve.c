@@ -1,0 +1,168 @@
+/* cmd_serve.c: `sluice serve` (the HTTP server: API, metrics, web UI) and `sluice up`
+ * (the server plus a change-capture reader into bronze for every source marked
+ * `cdc: true`). Both run until SIGINT or SIGTERM, then stop accepting requests, let
+ * those in flight finish, stop the readers at a transaction boundary (their position
+ * confirmed only for what the lake committed), close the catalog and exit 0. */
+#include "cli/cmd_common.h"
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "server/server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *serve_usage =
+    "usage: sluice serve [--listen ADDR] [--port N] [--project DIR]\n\n"
+    "Serves the project over HTTP: the JSON API (docs/api.md), Prometheus metrics at\n"
+    "/metrics and the web UI at /. Listens on server.listen:server.port of sluice.yaml\n"
+    "(default 127.0.0.1:8080). Any address but loopback needs a token\n"
+    "(SLUICE_SERVER_TOKEN or server.token_file); requests then need\n"
+    "`Authorization: Bearer <token>`. Stops cleanly on Ctrl-C or SIGTERM.\n\n"
+    "options:\n"
+    "  --listen ADDR   address to bind (127.0.0.1, ::1, 0.0.0.0, ...)\n"
+    "  --port N        port (0: a free one; the URL is printed)\n"
+    "  --project DIR   project folder\n"
+    "  -h, --help      this help\n\n"
+    "exit codes: 0 stopped cleanly, 1 failed, 2 bad usage or config\n";
+
+static const char *up_usage =
+    "usage: sluice up [--listen ADDR] [--port N] [--project DIR]\n\n"
+    "Runs the whole project in one process: the HTTP server (as `sluice serve`) and,\n"
+    "for every source in sluice.yaml with `cdc: true`, a change-capture reader into\n"
+    "bronze (as `sluice cdc NAME`). Stops cleanly on Ctrl-C or SIGTERM.\n\n"
+    "options:\n"
+    "  --listen ADDR   address to bind\n"
+    "  --port N        port (0: a free one)\n"
+    "  --project DIR   project folder\n"
+    "  -h, --help      this help\n\n"
+    "exit codes: 0 stopped cleanly, 1 failed, 2 bad usage or config\n";
+
+static volatile int g_stop;
+
+struct reader {
+  struct sl_project *p;
+  const struct sl_cdc_source *src;
+  pthread_t th;
+  int started;
+  int rc;
+  struct sl_err err;
+};
+
+static void *reader_main(void *arg) {
+  struct reader *rd = arg;
+  struct sl_project *p = rd->p;
+  struct sl_catalog *cat = NULL;
+  struct sl_duck_opts dopts;
+  sl_project_duck_opts(p, &dopts);
+  char *state = sl_asprintf("%s/.sluice", p->root);
+  char *staging = sl_asprintf("%s/.sluice/staging", p->root);
+  rd->rc = sl_catalog_open(p->catalog_url, &cat, &rd->err);
+  if (!rd->rc) {
+    struct sl_cdc_lake lake = {.cat = cat, .store = p->store, .dopts = &dopts, .iopts = &p->ingest, .staging = staging,
+                               .batch_events = 10000, .batch_ms = 1000};
+    struct sl_cdc_run_opts o = {.src = rd->src, .to = "table", .lake = &lake, .state_dir = state, .stop = &g_stop};
+    struct sl_cdc_run_stats st = {0};
+    sl_log(SL_LOG_INFO, "up", "cdc reader started", "source", rd->src->name, NULL);
+    rd->rc = sl_cdc_run(&o, &st, &rd->err);
+    char ev[32];
+    snprintf(ev, sizeof ev, "%lld", (long long)st.events);
+    if (rd->rc) sl_log(SL_LOG_ERROR, "up", "cdc reader stopped", "source", rd->src->name, "error", rd->err.msg, NULL);
+    else sl_log(SL_LOG_INFO, "up", "cdc reader stopped", "source", rd->src->name, "events", ev, NULL);
+  }
+  if (cat) sl_catalog_close(cat);
+  sl_free(state);
+  sl_free(staging);
+  return NULL;
+}
+
+static int run(const char *cmd, int argc, char **argv, int with_readers) {
+  enum { O_LISTEN = 1, O_PORT };
+  static const struct option longopts[] = {{"listen", required_argument, NULL, O_LISTEN},
+                                           {"port", required_argument, NULL, O_PORT},
+                                           SL_LONGOPT_HELP,
+                                           SL_LONGOPT_PROJECT,
+                                           {NULL, 0, NULL, 0}};
+  const char *dir = NULL, *listen = NULL;
+  long port = -1;
+  int c;
+  while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'h': fputs(with_readers ? up_usage : serve_usage, stdout); return 0;
+    case O_LISTEN: listen = optarg; break;
+    case O_PORT: {
+      char *end = NULL;
+      port = strtol(optarg, &end, 10);
+      if (!*optarg || *end || port < 0 || port > 65535) return sl_cli_usage_error(cmd, "--port takes 0 to 65535");
+      break;
+    }
+    case SL_OPT_PROJECT_ID: dir = optarg; break;
+    default: return sl_cli_usage_error(cmd, "bad option");
+    }
+  }
+  if (optind < argc) return sl_cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+  struct sl_project *p = NULL;
+  int rc = sl_cmd_open_project(cmd, dir, &p);
+  if (rc) return rc;
+  if (listen) {
+    sl_free(p->server.listen);
+    p->server.listen = sl_strdup(listen);
+  }
+  if (port >= 0) p->server.port = port;
+  /* Signals are taken by sigwait below: block them before any thread starts, so
+   * every thread inherits the mask and none is interrupted by them. */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  struct sl_err err = {0};
+  struct sl_server *srv = NULL;
+  if ((rc = sl_server_start(p, &p->server, &srv, &err))) {
+    sl_project_free(p);
+    return sl_cli_fail(cmd, &err);
+  }
+  struct reader *rds = sl_calloc(p->sources.n + 1, sizeof *rds);
+  size_t n_readers = 0;
+  for (size_t i = 0; with_readers && rds && i < p->sources.n; i++) {
+    if (!p->sources.v[i].cdc) continue;
+    struct reader *rd = &rds[n_readers++];
+    rd->p = p;
+    rd->src = &p->sources.v[i];
+    rd->started = pthread_create(&rd->th, NULL, reader_main, rd) == 0;
+  }
+  printf("sluice %s: serving project %s at %s%s", cmd, p->name && *p->name ? p->name : p->root, sl_server_url(srv),
+         n_readers ? "" : "\n");
+  if (n_readers) {
+    printf(" with CDC readers for");
+    for (size_t i = 0; i < n_readers; i++) printf(" %s", rds[i].src->name);
+    printf("\n");
+  } else if (with_readers) {
+    printf("(no source has cdc: true; the server runs alone)\n");
+  }
+  fflush(stdout);
+  int sig = 0;
+  sigwait(&set, &sig);
+  g_stop = 1;
+  fprintf(stderr, "sluice %s: stopping (%s)\n", cmd, sig == SIGINT ? "SIGINT" : "SIGTERM");
+  sl_server_stop(srv);
+  int failed = 0;
+  for (size_t i = 0; i < n_readers; i++) {
+    if (!rds[i].started) continue;
+    pthread_join(rds[i].th, NULL);
+    if (rds[i].rc) {
+      fprintf(stderr, "sluice %s: cdc %s: %s\n", cmd, rds[i].src->name, rds[i].err.msg);
+      failed = 1;
+    }
+  }
+  sl_free(rds);
+  sl_project_free(p);
+  return failed;
+}
+
+int sl_cmd_serve(int argc, char **argv) { return run("serve", argc, argv, 0); }
+int sl_cmd_up(int argc, char **argv) { return run("up", argc, argv, 1); }
