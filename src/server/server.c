@@ -313,7 +313,10 @@ static int open_upload(struct sl_req *r) {
  * body; 1: r has its answer already. */
 static int begin(struct sl_req *r, struct MHD_Connection *c) {
   struct sl_server *s = r->srv;
-  if (!authorized(s, c)) {
+  /* The UI's own files hold no data and must load for the page to ask for the token;
+   * everything else (the API, /metrics, any write) needs it. */
+  int is_asset = !is_api(r->path) && (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
+  if (!is_asset && !authorized(s, c)) {
     r->route_label = "unauthorized";
     sl_req_error(r, 401, "missing or wrong bearer token: send `Authorization: Bearer <token>` (the token is "
                          "SLUICE_SERVER_TOKEN or server.token_file of the server)");
