@@ -216,17 +216,9 @@ void sl_api_preview(struct sl_req *r) {
   if (rc) {
     sl_req_fail(r, &err);
   } else {
-    int64_t nc = sl_duck_result_cols(&res), nr = sl_duck_result_rows(&res);
-    json_t *cols = json_array(), *rows = json_array();
-    for (int64_t c = 0; c < nc; c++)
-      json_array_append_new(cols, json_pack("{s:s, s:s}", "name", sl_duck_result_name(&res, c), "type",
-                                            sl_duck_type_name(types ? types[c] : DUCKDB_TYPE_VARCHAR)));
-    for (int64_t i = 0; i < nr; i++) {
-      json_t *row = json_array();
-      for (int64_t c = 0; c < nc; c++)
-        json_array_append_new(row, sl_json_cell(&res, c, i, types ? types[c] : DUCKDB_TYPE_VARCHAR));
-      json_array_append_new(rows, row);
-    }
+    int64_t nr = sl_duck_result_rows(&res);
+    json_t *cols, *rows;
+    sl_json_result(&res, types, nr, &cols, &rows);
     char *qualified = sl_asprintf("%s.%s", t.ns, t.name);
     sl_req_json(r, 200,
                 json_pack("{s:s, s:I, s:o, s:o, s:I, s:I, s:I}", "table", qualified ? qualified : "", "snapshot_id", (json_int_t)snap,

@@ -235,6 +235,23 @@ json_t *sl_json_cell(struct sl_duck_result *res, int64_t col, int64_t row, duckd
   return j;
 }
 
+/* The first n_rows rows of res as JSON: cols gets [{"name","type"}], rows [[cell...]]. */
+void sl_json_result(struct sl_duck_result *res, const duckdb_type *types, int64_t n_rows, json_t **cols, json_t **rows) {
+  int64_t nc = sl_duck_result_cols(res);
+  *cols = json_array();
+  *rows = json_array();
+  for (int64_t c = 0; c < nc; c++)
+    json_array_append_new(*cols, json_pack("{s:s, s:s}", "name", sl_duck_result_name(res, c), "type",
+                                           sl_duck_type_name(types ? types[c] : DUCKDB_TYPE_VARCHAR)));
+  for (int64_t i = 0; i < n_rows; i++) {
+    json_t *row = json_array();
+    for (int64_t c = 0; c < nc; c++)
+      json_array_append_new(row, sl_json_cell(res, c, i, types ? types[c] : DUCKDB_TYPE_VARCHAR));
+    json_array_append_new(*rows, row);
+  }
+}
+
+
 void sl_api_sql(struct sl_req *r) {
   struct sl_server *s = r->srv;
   json_error_t jerr;
@@ -304,19 +321,11 @@ void sl_api_sql(struct sl_req *r) {
     else sl_req_error(r, 400, "%s", err.msg);
   } else {
     sl_metric_counter_add("sluice_sql_queries_total", "outcome=\"ok\"", 1);
-    int64_t nc = sl_duck_result_cols(&res), nr = sl_duck_result_rows(&res);
+    int64_t nr = sl_duck_result_rows(&res);
     int truncated = nr > limit;
     if (truncated) nr = limit;
-    json_t *cols = json_array(), *rows = json_array();
-    for (int64_t c = 0; c < nc; c++)
-      json_array_append_new(cols, json_pack("{s:s, s:s}", "name", sl_duck_result_name(&res, c), "type",
-                                            sl_duck_type_name(types ? types[c] : DUCKDB_TYPE_VARCHAR)));
-    for (int64_t i = 0; i < nr; i++) {
-      json_t *row = json_array();
-      for (int64_t c = 0; c < nc; c++)
-        json_array_append_new(row, sl_json_cell(&res, c, i, types ? types[c] : DUCKDB_TYPE_VARCHAR));
-      json_array_append_new(rows, row);
-    }
+    json_t *cols, *rows;
+    sl_json_result(&res, types, nr, &cols, &rows);
     sl_req_json(r, 200,
                 json_pack("{s:o, s:o, s:b, s:I, s:f}", "columns", cols, "rows", rows, "truncated", truncated, "limit",
                           (json_int_t)limit, "elapsed_ms", round(ms * 1000) / 1000));

@@ -115,6 +115,7 @@ int sl_session_query(struct sl_server *s, struct sl_session *ss, const char *sql
                      struct sl_duck_result *res, duckdb_type **types, struct sl_err *err);
 /* A value of a text result as JSON of its original type (numbers as numbers, ...). */
 json_t *sl_json_cell(struct sl_duck_result *res, int64_t col, int64_t row, duckdb_type t);
+void sl_json_result(struct sl_duck_result *res, const duckdb_type *types, int64_t n_rows, json_t **cols, json_t **rows);
 const char *sl_duck_type_name(duckdb_type t);
 int sl_server_watchdog_start(struct sl_server *s);
 
