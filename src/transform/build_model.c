@@ -483,7 +483,7 @@ static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
 
 int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_model_result *res,
                    struct sl_err *err) {
-  int64_t t0 = sl_time_mono_ns();
+  int64_t t0 = sl_time_mono_ns(), tp = t0;
   char *qualified = sl_asprintf("%s.%s", m->ns, m->name);
   struct sl_buf this_rel, sel;
   sl_buf_init(&this_rel);
@@ -548,7 +548,9 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     goto out;
   }
   int incremental = m->mat == SL_MAT_INCREMENTAL && have_target && same_sql && prev_inputs && !x->o->full_refresh;
+  sl_build_phase_log(m->name, "state", &tp);
   if (incremental && (rc = plan_delta(x, m, prev_inputs, this_rel.data, &dl, err))) goto out;
+  if (incremental) sl_build_phase_log(m->name, "changed keys", &tp);
   if (incremental && dl.full) incremental = 0;
   for (size_t i = 0; i < m->n_deps; i++) {
     if (incremental) continue;
@@ -615,6 +617,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       goto out;
     }
     sl_duck_query_int(x->d, "SELECT count(*) FROM _sl_delta", &changed, err);
+    sl_build_phase_log(m->name, "delta", &tp);
     struct sl_buf k, on;
     sl_buf_init(&k);
     sl_buf_init(&on);
@@ -630,6 +633,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
                   dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
     if (!(rc = sl_duck_exec(x->d, sel.data, err))) rc = plan_merge(x, m, &target, on.data, &mg, err);
+    sl_build_phase_log(m->name, "key lookup", &tp);
     sl_buf_reset(&sel);
     if (!rc && mg.ok && mg.n_remove)
       sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM read_parquet([%s], union_by_name=true) AS _sl_t ANTI JOIN "
@@ -655,6 +659,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_err_prefix(err, "%s: ", m->path);
     goto out;
   }
+  sl_build_phase_log(m->name, "write", &tp);
   res->rows = stage.rows;
   if (incremental && mg.ok) {
     /* The new table: the files that stay and the staged ones. */
@@ -675,6 +680,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   res->checks_from = x->checks->n;
   rc = reader ? run_checks(x, m, qualified, reader, x->checks, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   res->checks_to = x->checks->n;
+  sl_build_phase_log(m->name, "checks", &tp);
   if (rc) goto out;
   if (sl_check_results_blocking(x->checks, res->checks_from)) {
     res->status = SL_BUILD_CHECKS_FAILED;
@@ -702,6 +708,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   else
     rc = sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
                                 &res->snapshot_id, err);
+  sl_build_phase_log(m->name, "commit", &tp);
   if (rc == SL_ECONFLICT) sl_err_prefix(err, "%s: another writer changed %s during the build; build again: ", m->path, qualified);
 out:
   if (!rc && res->status == SL_BUILD_OK && !res->how) res->how = sl_strdup("");
