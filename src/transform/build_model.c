@@ -112,8 +112,72 @@ static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) 
   return all;
 }
 
-static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const char *this_rel,
-                      struct delta *dl, struct sl_err *err) {
+/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
+static int prunable_type(const char *t) {
+  static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                                   "UINTEGER", "UBIGINT", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", NULL};
+  for (int i = 0; ok[i]; i++)
+    if (!strcmp(t, ok[i])) return 1;
+  return 0;
+}
+
+/* The newest event_time of the target and its type, from the catalog's per-file
+ * statistics (exact for these types: every file records its max), so that finding the
+ * lookback bound reads no data. 0 with *hi NULL when some file has no such statistic. */
+static int event_time_max_from_stats(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
+                                     char **hi, char **type, struct sl_err *err) {
+  struct sl_schema s = {0};
+  struct sl_data_file *files = NULL;
+  size_t nf = 0;
+  struct sl_buf q;
+  sl_buf_init(&q);
+  *hi = *type = NULL;
+  int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &s, err);
+  if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
+  const char *t = NULL;
+  for (size_t c = 0; !rc && c < s.n_cols; c++)
+    if (!strcmp(s.cols[c].name, m->event_time)) t = s.cols[c].type;
+  int ok = !rc && t && prunable_type(t) && nf;
+  size_t nv = 0;
+  if (ok) sl_buf_printf(&q, "SELECT CAST(max(CAST(v AS %s)) AS VARCHAR) FROM (VALUES ", t);
+  for (size_t i = 0; ok && i < nf; i++) {
+    json_t *st = files[i].stats_json ? json_loads(files[i].stats_json, 0, NULL) : NULL;
+    json_t *c = json_object_get(st, m->event_time);
+    const char *mx = json_string_value(json_object_get(c, "max"));
+    json_t *nulls = json_object_get(c, "nulls");
+    if (mx) {
+      sl_buf_puts(&q, nv++ ? ", (" : "(");
+      sl_buf_sql_str(&q, mx);
+      sl_buf_putc(&q, ')');
+    } else if (!(json_is_integer(nulls) && json_integer_value(nulls) == files[i].rows)) {
+      ok = 0; /* no max, and not because the file's values are all NULL */
+    }
+    json_decref(st);
+  }
+  sl_buf_puts(&q, ") AS f(v)");
+  if (ok && nv) {
+    struct sl_duck_result r;
+    if (!(rc = sl_duck_query(x->d, q.data, &r, err))) {
+      *hi = sl_duck_result_rows(&r) ? sl_duck_result_text(&r, 0, 0) : NULL;
+      *type = *hi ? sl_strdup(t) : NULL;
+      sl_duck_result_fini(&r);
+    }
+  }
+  sl_data_file_list_free(files, nf);
+  sl_schema_fini(&s);
+  sl_buf_fini(&q);
+  return rc;
+}
+
+/* hi, type: the lookback bound, found once (looked) for all inputs. */
+struct bound {
+  char *hi, *type;
+  int looked;
+};
+
+static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t *inputs,
+                             const struct sl_table_info *target, const char *this_rel, struct delta *dl,
+                             struct bound *bd, struct sl_err *err) {
   for (size_t i = 0; i < m->n_deps; i++) {
     const char *qt = m->deps[i].table;
     struct sl_table_info ti = {0};
@@ -177,23 +241,34 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       struct sl_buf w, mq;
       sl_buf_init(&w);
       sl_buf_init(&mq);
-      sl_buf_puts(&mq, "SELECT CAST(max(");
-      sl_buf_sql_ident(&mq, m->event_time);
-      sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
-      sl_buf_sql_ident(&mq, m->event_time);
-      sl_buf_printf(&mq, ")) FROM %s", this_rel);
-      struct sl_duck_result res;
-      if ((rc = sl_duck_query(x->d, mq.data, &res, err))) {
-        sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
+      /* The bound, once per build: from the catalog's statistics, else by a scan. */
+      if (!bd->looked && (rc = event_time_max_from_stats(x, m, target, &bd->hi, &bd->type, err))) {
         sl_buf_fini(&mq);
         sl_buf_fini(&r);
         sl_table_info_fini(&ti);
         return rc;
       }
-      char *hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
-      char *type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
-      sl_duck_result_fini(&res);
+      if (!bd->looked && !bd->hi) {
+        sl_buf_puts(&mq, "SELECT CAST(max(");
+        sl_buf_sql_ident(&mq, m->event_time);
+        sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
+        sl_buf_sql_ident(&mq, m->event_time);
+        sl_buf_printf(&mq, ")) FROM %s", this_rel);
+        struct sl_duck_result res;
+        if ((rc = sl_duck_query(x->d, mq.data, &res, err))) {
+          sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
+          sl_buf_fini(&mq);
+          sl_buf_fini(&r);
+          sl_table_info_fini(&ti);
+          return rc;
+        }
+        bd->hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
+        bd->type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
+        sl_duck_result_fini(&res);
+      }
+      bd->looked = 1;
       sl_buf_fini(&mq);
+      const char *hi = bd->hi, *type = bd->type;
       int type_ok = type && *type;
       for (const char *c = type; type_ok && *c; c++)
         type_ok = (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '(' || *c == ')' || *c == ',';
@@ -210,8 +285,6 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       } else {
         sl_buf_fini(&w);
       }
-      sl_free(hi);
-      sl_free(type);
     }
     if (!dl->full && !is_cur && r.data && has_key(x, m, qt)) {
       /* An input holding the model's key: every row of each changed key, so a model
@@ -277,6 +350,15 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
   return 0;
 }
 
+static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const struct sl_table_info *target,
+                      const char *this_rel, struct delta *dl, struct sl_err *err) {
+  struct bound bd = {0};
+  int rc = plan_delta_inputs(x, m, inputs, target, this_rel, dl, &bd, err);
+  sl_free(bd.hi);
+  sl_free(bd.type);
+  return rc;
+}
+
 /* A merge that rewrites only the target's files holding changed keys. */
 struct merge {
   int ok;                 /* 0: rewrite the whole table instead */
@@ -292,15 +374,6 @@ static void merge_fini(struct merge *mg) {
   sl_free(mg->remove);
   sl_buf_fini(&mg->touched);
   sl_buf_fini(&mg->keep);
-}
-
-/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
-static int prunable_type(const char *t) {
-  static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                                   "UINTEGER", "UBIGINT", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", NULL};
-  for (int i = 0; ok[i]; i++)
-    if (!strcmp(t, ok[i])) return 1;
-  return 0;
 }
 
 static int same_columns(const struct sl_schema *a, const struct sl_schema *b) {
@@ -549,7 +622,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   }
   int incremental = m->mat == SL_MAT_INCREMENTAL && have_target && same_sql && prev_inputs && !x->o->full_refresh;
   sl_build_phase_log(m->name, "state", &tp);
-  if (incremental && (rc = plan_delta(x, m, prev_inputs, this_rel.data, &dl, err))) goto out;
+  if (incremental && (rc = plan_delta(x, m, prev_inputs, &target, this_rel.data, &dl, err))) goto out;
   if (incremental) sl_build_phase_log(m->name, "changed keys", &tp);
   if (incremental && dl.full) incremental = 0;
   for (size_t i = 0; i < m->n_deps; i++) {
