@@ -234,6 +234,9 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       }
       sl_free(added);
     }
+    /* An input holding the model's key is read below as whole groups of the changed
+     * keys: of the rows found here only their keys matter. */
+    int keyed = !dl->full && !is_cur && r.data && has_key(x, m, qt);
     if (!dl->full && m->lookback_ms && r.data) {
       /* Late rows: also every input row within the lookback of the newest output row.
        * The bound is computed first and written as a constant, so the input's files
@@ -273,7 +276,9 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       for (const char *c = type; type_ok && *c; c++)
         type_ok = (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '(' || *c == ')' || *c == ',';
       if (hi && type_ok) {
-        sl_buf_printf(&w, "(SELECT DISTINCT * FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", r.data);
+        /* Rows both added and late would come twice: DISTINCT, unless only keys are kept. */
+        sl_buf_printf(&w, "(SELECT %s* FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", keyed ? "" : "DISTINCT ",
+                      r.data);
         qname(&w, qt);
         sl_buf_puts(&w, " WHERE ");
         sl_buf_sql_ident(&w, m->event_time);
@@ -286,7 +291,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
         sl_buf_fini(&w);
       }
     }
-    if (!dl->full && !is_cur && r.data && has_key(x, m, qt)) {
+    if (keyed) {
       /* An input holding the model's key: every row of each changed key, so a model
        * that aggregates per key sees whole groups, not just the new rows. The keys are
        * kept in a temporary table; joined on equality, DuckDB pushes their range into
@@ -762,8 +767,8 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     goto out;
   }
   if (incremental && mg.ok)
-    res->how = sl_asprintf("incremental: %lld changed rows merged, %zu of %zu files rewritten", (long long)changed,
-                           mg.n_remove, mg.n_files);
+    res->how = sl_asprintf("incremental: %lld changed rows merged, %zu of %zu files rewritten (%lld rows)",
+                           (long long)changed, mg.n_remove, mg.n_files, (long long)mg.removed_rows);
   else if (incremental)
     res->how = sl_asprintf("incremental: %lld changed rows merged", (long long)changed);
   else
