@@ -123,7 +123,8 @@ static int prunable_type(const char *t) {
 
 /* The newest event_time of the target and its type, from the catalog's per-file
  * statistics (exact for these types: every file records its max), so that finding the
- * lookback bound reads no data. 0 with *hi NULL when some file has no such statistic. */
+ * lookback bound reads no data. 0 with *hi NULL when some file has no such statistic.
+ * A value that does not cast is left out: a lower bound only re-reads more rows. */
 static int event_time_max_from_stats(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
                                      char **hi, char **type, struct sl_err *err) {
   struct sl_schema s = {0};
@@ -139,7 +140,7 @@ static int event_time_max_from_stats(struct sl_bctx *x, const struct sl_model *m
     if (!strcmp(s.cols[c].name, m->event_time)) t = s.cols[c].type;
   int ok = !rc && t && prunable_type(t) && nf;
   size_t nv = 0;
-  if (ok) sl_buf_printf(&q, "SELECT CAST(max(CAST(v AS %s)) AS VARCHAR) FROM (VALUES ", t);
+  if (ok) sl_buf_printf(&q, "SELECT CAST(max(TRY_CAST(v AS %s)) AS VARCHAR) FROM (VALUES ", t);
   for (size_t i = 0; ok && i < nf; i++) {
     json_t *st = files[i].stats_json ? json_loads(files[i].stats_json, 0, NULL) : NULL;
     json_t *c = json_object_get(st, m->event_time);
