@@ -1,7 +1,9 @@
 /* duck.c: DuckDB connection, statements and results, with errors as sl_err. */
 #include "sql/duck.h"
 
+#include "core/log.h"
 #include "core/mem.h"
+#include "core/time.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -63,7 +65,29 @@ void sl_duck_close(struct sl_duck *d) {
 
 int sl_duck_query(struct sl_duck *d, const char *sql, struct sl_duck_result *res, struct sl_err *err) {
   memset(res, 0, sizeof *res);
-  if (duckdb_query(d->con, sql, &res->r) == DuckDBError) {
+  int debug = sl_log_enabled(SL_LOG_DEBUG);
+  int64_t t0 = debug ? sl_time_mono_ns() : 0;
+  duckdb_state st = duckdb_query(d->con, sql, &res->r);
+  if (debug) {
+    /* Each query's time and its first line, string literals masked (they may hold
+     * a user's secret). */
+    char ms[32], ctx[200], shape[200];
+    snprintf(ms, sizeof ms, "%.1f", (double)(sl_time_mono_ns() - t0) / 1e6);
+    sql_context(sql, ctx, sizeof ctx);
+    size_t k = 0;
+    int in_str = 0;
+    for (const char *c = ctx; *c && k + 4 < sizeof shape; c++) {
+      if (*c == '\'') {
+        if (!in_str) memcpy(shape + k, "'..'", 4), k += 4;
+        in_str = !in_str;
+      } else if (!in_str) {
+        shape[k++] = *c;
+      }
+    }
+    shape[k] = '\0';
+    sl_log(SL_LOG_DEBUG, "sql", "query", "ms", ms, "sql", shape, NULL);
+  }
+  if (st == DuckDBError) {
     const char *msg = duckdb_result_error(&res->r);
     duckdb_error_type et = duckdb_result_error_type(&res->r);
     int code = et == DUCKDB_ERROR_INTERRUPT ? SL_EINTR : SL_ESQL;

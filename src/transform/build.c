@@ -14,6 +14,7 @@
 #include "sql/sql.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -41,6 +42,16 @@ const struct sl_cfg_section sl_build_section = {
 const char *sl_build_status_name(enum sl_build_status s) {
   static const char *const n[] = {"built", "fresh", "failed", "checks failed", "skipped"};
   return s <= SL_BUILD_SKIPPED ? n[s] : "?";
+}
+
+void sl_build_phase_log(const char *model, const char *phase, int64_t *t) {
+  int64_t now = sl_time_mono_ns();
+  if (sl_log_enabled(SL_LOG_DEBUG)) {
+    char ms[32];
+    snprintf(ms, sizeof ms, "%.1f", (double)(now - *t) / 1e6);
+    sl_log(SL_LOG_DEBUG, "build", "phase", "model", model, "phase", phase, "ms", ms, NULL);
+  }
+  *t = now;
 }
 
 enum { ST_WAIT, ST_RUNNING, ST_DONE };
@@ -102,11 +113,15 @@ static int run_one(struct worker *w, int i, struct sl_catalog *cat) {
   }
   struct sl_err e = {0};
   struct sl_bctx x = {s->o, s->ms, cat, NULL, &w->checks, s->res->run_id};
+  int64_t t = sl_time_mono_ns();
   int rc = sl_duck_open(NULL, s->o->dopts, &x.d, &e);
+  sl_build_phase_log(m->name, "open", &t);
   if (!rc) rc = sl_sql_attach(x.d, cat, s->o->st, NULL, &e);
+  sl_build_phase_log(m->name, "views", &t);
   if (!rc) rc = sl_duck_exec(x.d, sl_transform_macros, &e);
   if (!rc && s->ms->macros && *s->ms->macros && (rc = sl_duck_exec(x.d, s->ms->macros, &e)))
     sl_err_prefix(&e, "macros/: ");
+  sl_build_phase_log(m->name, "macros", &t);
   if (!rc) rc = sl_build_model(&x, m, r, &e);
   sl_duck_close(x.d);
   if (rc) {

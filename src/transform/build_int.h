@@ -13,6 +13,10 @@ struct sl_bctx {
   const char *run_id;
 };
 
+/* Logs (at debug level) the milliseconds since *t of one phase of a model's build,
+ * and sets *t to now. */
+void sl_build_phase_log(const char *model, const char *phase, int64_t *t);
+
 int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_model_result *res,
                    struct sl_err *err);
 

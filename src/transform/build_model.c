@@ -112,8 +112,73 @@ static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) 
   return all;
 }
 
-static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const char *this_rel,
-                      struct delta *dl, struct sl_err *err) {
+/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
+static int prunable_type(const char *t) {
+  static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                                   "UINTEGER", "UBIGINT", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", NULL};
+  for (int i = 0; ok[i]; i++)
+    if (!strcmp(t, ok[i])) return 1;
+  return 0;
+}
+
+/* The newest event_time of the target and its type, from the catalog's per-file
+ * statistics (exact for these types: every file records its max), so that finding the
+ * lookback bound reads no data. 0 with *hi NULL when some file has no such statistic.
+ * A value that does not cast is left out: a lower bound only re-reads more rows. */
+static int event_time_max_from_stats(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
+                                     char **hi, char **type, struct sl_err *err) {
+  struct sl_schema s = {0};
+  struct sl_data_file *files = NULL;
+  size_t nf = 0;
+  struct sl_buf q;
+  sl_buf_init(&q);
+  *hi = *type = NULL;
+  int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &s, err);
+  if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
+  const char *t = NULL;
+  for (size_t c = 0; !rc && c < s.n_cols; c++)
+    if (!strcmp(s.cols[c].name, m->event_time)) t = s.cols[c].type;
+  int ok = !rc && t && prunable_type(t) && nf;
+  size_t nv = 0;
+  if (ok) sl_buf_printf(&q, "SELECT CAST(max(TRY_CAST(v AS %s)) AS VARCHAR) FROM (VALUES ", t);
+  for (size_t i = 0; ok && i < nf; i++) {
+    json_t *st = files[i].stats_json ? json_loads(files[i].stats_json, 0, NULL) : NULL;
+    json_t *c = json_object_get(st, m->event_time);
+    const char *mx = json_string_value(json_object_get(c, "max"));
+    json_t *nulls = json_object_get(c, "nulls");
+    if (mx) {
+      sl_buf_puts(&q, nv++ ? ", (" : "(");
+      sl_buf_sql_str(&q, mx);
+      sl_buf_putc(&q, ')');
+    } else if (!(json_is_integer(nulls) && json_integer_value(nulls) == files[i].rows)) {
+      ok = 0; /* no max, and not because the file's values are all NULL */
+    }
+    json_decref(st);
+  }
+  sl_buf_puts(&q, ") AS f(v)");
+  if (ok && nv) {
+    struct sl_duck_result r;
+    if (!(rc = sl_duck_query(x->d, q.data, &r, err))) {
+      *hi = sl_duck_result_rows(&r) ? sl_duck_result_text(&r, 0, 0) : NULL;
+      *type = *hi ? sl_strdup(t) : NULL;
+      sl_duck_result_fini(&r);
+    }
+  }
+  sl_data_file_list_free(files, nf);
+  sl_schema_fini(&s);
+  sl_buf_fini(&q);
+  return rc;
+}
+
+/* hi, type: the lookback bound, found once (looked) for all inputs. */
+struct bound {
+  char *hi, *type;
+  int looked;
+};
+
+static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t *inputs,
+                             const struct sl_table_info *target, const char *this_rel, struct delta *dl,
+                             struct bound *bd, struct sl_err *err) {
   for (size_t i = 0; i < m->n_deps; i++) {
     const char *qt = m->deps[i].table;
     struct sl_table_info ti = {0};
@@ -170,6 +235,9 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       }
       sl_free(added);
     }
+    /* An input holding the model's key is read below as whole groups of the changed
+     * keys: of the rows found here only their keys matter. */
+    int keyed = !dl->full && !is_cur && r.data && has_key(x, m, qt);
     if (!dl->full && m->lookback_ms && r.data) {
       /* Late rows: also every input row within the lookback of the newest output row.
        * The bound is computed first and written as a constant, so the input's files
@@ -177,28 +245,41 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       struct sl_buf w, mq;
       sl_buf_init(&w);
       sl_buf_init(&mq);
-      sl_buf_puts(&mq, "SELECT CAST(max(");
-      sl_buf_sql_ident(&mq, m->event_time);
-      sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
-      sl_buf_sql_ident(&mq, m->event_time);
-      sl_buf_printf(&mq, ")) FROM %s", this_rel);
-      struct sl_duck_result res;
-      if ((rc = sl_duck_query(x->d, mq.data, &res, err))) {
-        sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
+      /* The bound, once per build: from the catalog's statistics, else by a scan. */
+      if (!bd->looked && (rc = event_time_max_from_stats(x, m, target, &bd->hi, &bd->type, err))) {
         sl_buf_fini(&mq);
         sl_buf_fini(&r);
         sl_table_info_fini(&ti);
         return rc;
       }
-      char *hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
-      char *type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
-      sl_duck_result_fini(&res);
+      if (!bd->looked && !bd->hi) {
+        sl_buf_puts(&mq, "SELECT CAST(max(");
+        sl_buf_sql_ident(&mq, m->event_time);
+        sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
+        sl_buf_sql_ident(&mq, m->event_time);
+        sl_buf_printf(&mq, ")) FROM %s", this_rel);
+        struct sl_duck_result res;
+        if ((rc = sl_duck_query(x->d, mq.data, &res, err))) {
+          sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
+          sl_buf_fini(&mq);
+          sl_buf_fini(&r);
+          sl_table_info_fini(&ti);
+          return rc;
+        }
+        bd->hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
+        bd->type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
+        sl_duck_result_fini(&res);
+      }
+      bd->looked = 1;
       sl_buf_fini(&mq);
+      const char *hi = bd->hi, *type = bd->type;
       int type_ok = type && *type;
       for (const char *c = type; type_ok && *c; c++)
         type_ok = (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '(' || *c == ')' || *c == ',';
       if (hi && type_ok) {
-        sl_buf_printf(&w, "(SELECT DISTINCT * FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", r.data);
+        /* Rows both added and late would come twice: DISTINCT, unless only keys are kept. */
+        sl_buf_printf(&w, "(SELECT %s* FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", keyed ? "" : "DISTINCT ",
+                      r.data);
         qname(&w, qt);
         sl_buf_puts(&w, " WHERE ");
         sl_buf_sql_ident(&w, m->event_time);
@@ -210,10 +291,8 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
       } else {
         sl_buf_fini(&w);
       }
-      sl_free(hi);
-      sl_free(type);
     }
-    if (!dl->full && !is_cur && r.data && has_key(x, m, qt)) {
+    if (keyed) {
       /* An input holding the model's key: every row of each changed key, so a model
        * that aggregates per key sees whole groups, not just the new rows. The keys are
        * kept in a temporary table; joined on equality, DuckDB pushes their range into
@@ -277,6 +356,15 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
   return 0;
 }
 
+static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const struct sl_table_info *target,
+                      const char *this_rel, struct delta *dl, struct sl_err *err) {
+  struct bound bd = {0};
+  int rc = plan_delta_inputs(x, m, inputs, target, this_rel, dl, &bd, err);
+  sl_free(bd.hi);
+  sl_free(bd.type);
+  return rc;
+}
+
 /* A merge that rewrites only the target's files holding changed keys. */
 struct merge {
   int ok;                 /* 0: rewrite the whole table instead */
@@ -292,15 +380,6 @@ static void merge_fini(struct merge *mg) {
   sl_free(mg->remove);
   sl_buf_fini(&mg->touched);
   sl_buf_fini(&mg->keep);
-}
-
-/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
-static int prunable_type(const char *t) {
-  static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                                   "UINTEGER", "UBIGINT", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", NULL};
-  for (int i = 0; ok[i]; i++)
-    if (!strcmp(t, ok[i])) return 1;
-  return 0;
 }
 
 static int same_columns(const struct sl_schema *a, const struct sl_schema *b) {
@@ -483,7 +562,7 @@ static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
 
 int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_model_result *res,
                    struct sl_err *err) {
-  int64_t t0 = sl_time_mono_ns();
+  int64_t t0 = sl_time_mono_ns(), tp = t0;
   char *qualified = sl_asprintf("%s.%s", m->ns, m->name);
   struct sl_buf this_rel, sel;
   sl_buf_init(&this_rel);
@@ -548,7 +627,9 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     goto out;
   }
   int incremental = m->mat == SL_MAT_INCREMENTAL && have_target && same_sql && prev_inputs && !x->o->full_refresh;
-  if (incremental && (rc = plan_delta(x, m, prev_inputs, this_rel.data, &dl, err))) goto out;
+  sl_build_phase_log(m->name, "state", &tp);
+  if (incremental && (rc = plan_delta(x, m, prev_inputs, &target, this_rel.data, &dl, err))) goto out;
+  if (incremental) sl_build_phase_log(m->name, "changed keys", &tp);
   if (incremental && dl.full) incremental = 0;
   for (size_t i = 0; i < m->n_deps; i++) {
     if (incremental) continue;
@@ -615,6 +696,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       goto out;
     }
     sl_duck_query_int(x->d, "SELECT count(*) FROM _sl_delta", &changed, err);
+    sl_build_phase_log(m->name, "delta", &tp);
     struct sl_buf k, on;
     sl_buf_init(&k);
     sl_buf_init(&on);
@@ -630,6 +712,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
                   dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
     if (!(rc = sl_duck_exec(x->d, sel.data, err))) rc = plan_merge(x, m, &target, on.data, &mg, err);
+    sl_build_phase_log(m->name, "key lookup", &tp);
     sl_buf_reset(&sel);
     if (!rc && mg.ok && mg.n_remove)
       sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM read_parquet([%s], union_by_name=true) AS _sl_t ANTI JOIN "
@@ -655,6 +738,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_err_prefix(err, "%s: ", m->path);
     goto out;
   }
+  sl_build_phase_log(m->name, "write", &tp);
   res->rows = stage.rows;
   if (incremental && mg.ok) {
     /* The new table: the files that stay and the staged ones. */
@@ -675,6 +759,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   res->checks_from = x->checks->n;
   rc = reader ? run_checks(x, m, qualified, reader, x->checks, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   res->checks_to = x->checks->n;
+  sl_build_phase_log(m->name, "checks", &tp);
   if (rc) goto out;
   if (sl_check_results_blocking(x->checks, res->checks_from)) {
     res->status = SL_BUILD_CHECKS_FAILED;
@@ -683,8 +768,8 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     goto out;
   }
   if (incremental && mg.ok)
-    res->how = sl_asprintf("incremental: %lld changed rows merged, %zu of %zu files rewritten", (long long)changed,
-                           mg.n_remove, mg.n_files);
+    res->how = sl_asprintf("incremental: %lld changed rows merged, %zu of %zu files rewritten (%lld rows)",
+                           (long long)changed, mg.n_remove, mg.n_files, (long long)mg.removed_rows);
   else if (incremental)
     res->how = sl_asprintf("incremental: %lld changed rows merged", (long long)changed);
   else
@@ -702,6 +787,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   else
     rc = sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
                                 &res->snapshot_id, err);
+  sl_build_phase_log(m->name, "commit", &tp);
   if (rc == SL_ECONFLICT) sl_err_prefix(err, "%s: another writer changed %s during the build; build again: ", m->path, qualified);
 out:
   if (!rc && res->status == SL_BUILD_OK && !res->how) res->how = sl_strdup("");

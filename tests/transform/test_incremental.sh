@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_incremental.sh: an incremental model equals the same model built in full, over
 # many random histories of inserts, updates (new versions of a key), late rows (old
-# event times arriving now) and rewrites of the input; a build without changes is a
+# event times arriving now, some rows without one) and rewrites of the input; a build without changes is a
 # no-op; deletes of a changelog input are covered by tests/cdc.
 source "$(dirname "$0")/../lib.sh"
 P=$T/p
@@ -34,7 +34,9 @@ for i in range(r.randint(20, 60)):
         k, ts = r.randint(0, step) * 1000 + r.randint(0, 59), base + datetime.timedelta(hours=r.randint(0, 48))
     else:            # a late row: a new key with an old event time
         k, ts = step * 1000 + 500 + i, base - datetime.timedelta(days=r.randint(2, 10))
-    print(f"{k},{step * 100 + i},{r.randint(-1000, 1000)},{ts:%Y-%m-%d %H:%M:%S}")
+    # Some rows without an event time (the lookback bound comes from file statistics).
+    when = "" if r.random() < 0.05 else f"{ts:%Y-%m-%d %H:%M:%S}"
+    print(f"{k},{step * 100 + i},{r.randint(-1000, 1000)},{when}")
 PY
 }
 
@@ -100,4 +102,21 @@ S ingest "$T/b.csv" --into bronze.ev >/dev/null
 out=$(S build --select 'inc_pos full_pos' --format json)
 expect_contains "again: two files" "$out" "1 changed rows merged, 2 of 5 files rewritten"
 expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
+# The lookback window: the keys recomputed are the new rows' and those of every row
+# within 1 day of the newest ts in silver.inc (2026-01-10, from the catalog's file
+# statistics, not a scan): 2003, 2005, 4001 (01-09), 1002, 5039 (01-10) and 9001.
+S build --select inc >/dev/null
+printf 'id,ver,val,ts
+9001,30,5,2026-01-12 00:00:00
+9002,30,6,
+' > "$T/b.csv"
+S ingest "$T/b.csv" --into bronze.ev >/dev/null
+want=$(q "select count(distinct id) from bronze.ev where ts >= timestamp '2026-01-10' - interval 1 day or ver = 30")
+expect_eq "the window holds 5 older keys and the 2 new ones" "$want" "7"
+out=$(SLUICE_LOG_LEVEL=debug S build --select 'inc full' --format json 2>"$T/debug.log")
+expect_contains "... all recomputed, no more" "$out" "7 changed rows merged"
+expect_eq "... the bound read from statistics" "$(grep -c 'max(TRY_CAST(v AS TIMESTAMP))' "$T/debug.log")" "1"
+expect_eq "... no scan of silver.inc" "$(grep -c 'typeof(max(' "$T/debug.log")" "0"
+expect_contains "... each phase's time is logged" "$(cat "$T/debug.log")" 'phase="key lookup"'
+expect_eq "... equal to the full build" "$(same inc full)" "0"
 finish
