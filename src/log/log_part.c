@@ -393,6 +393,7 @@ static int write_frames(struct sl_log_part *p, struct sl_buf *b, int early, stru
   while (i < b->len) {
     int64_t w_pos = p->w_pos;
     size_t j = i;
+    if (w_pos + (int64_t)(b->len - i) <= seg_bytes) j = b->len; /* all of it fits: no walk */
     while (j < b->len) {
       size_t fl = rd32(b->data + j) + 4u;
       if (w_pos + (int64_t)(j - i + fl) > seg_bytes && w_pos + (int64_t)(j - i) > 0) break;
