@@ -471,10 +471,38 @@ static int do_consume(struct topt *o, struct sl_log *log, struct sl_err *err) {
       return sl_err_set(err, SL_ECONFIG, "--from %s: use beginning, end, offset:N or time:ISO8601|MS", o->from);
     }
   }
+  /* Caught up: the embedded log answers a poll from its files, so an empty poll means
+   * caught up. A Kafka consumer first joins its group and fetches over the network, so
+   * there an empty poll ends the read only once as many records came as the end
+   * offsets at the start promised (the group's lag, or end - start), or after
+   * KAFKA_IDLE_MS without a record (another member holds partitions, --from time:,
+   * retention moved the start, or the cluster does not list the group's offsets).
+   * Joining a group waits for a member that left uncleanly up to its session timeout. */
+  enum { KAFKA_IDLE_MS = 15000 };
+  int kafka = log->ops == &sl_log_kafka_ops;
+  int64_t expect = -1;
+  if (kafka && !o->follow) {
+    struct sl_log_topic_info info;
+    int rc = sl_log_topic_describe(log, o->name, &info, err);
+    if (rc) return rc;
+    int64_t sum = 0;
+    for (int32_t i = 0; i < info.n_parts; i++)
+      if (o->partition < 0 || info.parts[i].partition == o->partition)
+        sum += info.parts[i].end_offset - info.parts[i].start_offset;
+    if (cc.from == SL_LOG_FROM_BEGINNING) expect = sum;
+    if (cc.from == SL_LOG_FROM_END) expect = 0;
+    for (size_t g = 0; o->group && g < info.n_groups; g++) {
+      if (strcmp(info.groups[g].group, o->group)) continue;
+      int all = 1; /* the lag counts uncommitted partitions from their start */
+      for (int32_t i = 0; i < info.n_parts; i++) all &= info.groups[g].committed[i] >= 0;
+      if (all || cc.from == SL_LOG_FROM_BEGINNING) expect = info.groups[g].lag;
+    }
+    sl_log_topic_info_fini(&info);
+  }
   struct sl_log_consumer *c = NULL;
   int rc = sl_log_consumer_open(log, &cc, &c, err);
   if (rc) return rc;
-  int64_t n = 0, at_commit = 0;
+  int64_t n = 0, at_commit = 0, last_ns = sl_time_mono_ns();
   struct sl_buf out;
   sl_buf_init(&out);
   /* Storing the start position at once means partitions handed to another member
@@ -490,10 +518,13 @@ static int do_consume(struct topt *o, struct sl_log *log, struct sl_err *err) {
         if ((rc = sl_log_consumer_commit(c, err))) break;
         at_commit = n;
       }
-      if (!o->follow) break;
+      if (!o->follow && (!kafka || (expect >= 0 && n >= expect) ||
+                         sl_time_mono_ns() - last_ns >= (int64_t)KAFKA_IDLE_MS * 1000000))
+        break;
       continue;
     }
     rc = 0;
+    last_ns = sl_time_mono_ns();
     if (o->partition >= 0 && r.partition != o->partition) continue;
     n++;
     char ts[40];

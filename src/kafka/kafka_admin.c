@@ -76,6 +76,16 @@ static int refuse_no_controller(struct sl_kafka *kf, const char *what, const cha
 int sl_kafka_topic_create(struct sl_log *log, const char *topic, const struct sl_log_topic_conf *conf,
                           struct sl_err *err) {
   struct sl_kafka *kf = sl_kafka_of(log);
+  /* An existing topic is known from the metadata, without the controller (which a
+   * cluster may not have, like librdkafka's mock one). */
+  char **names = NULL;
+  size_t n_names = 0;
+  int exists = 0;
+  if (sl_kafka_topic_list(log, &names, &n_names, &(struct sl_err){0}) == 0)
+    for (size_t i = 0; i < n_names; i++) exists |= !strcmp(names[i], topic);
+  for (size_t i = 0; i < n_names; i++) sl_free(names[i]);
+  sl_free(names);
+  if (exists) return sl_err_set(err, SL_EEXIST, "topic %s already exists on %s", topic, kf->url);
   if (no_controller(kf)) return refuse_no_controller(kf, "create", topic, err);
   int32_t parts = conf && conf->partitions > 0 ? conf->partitions : (int32_t)log->cfg.default_partitions;
   int64_t rms = conf && conf->retention_ms ? conf->retention_ms : log->cfg.retention_ms;

@@ -96,7 +96,9 @@ struct sl_log_part {
   int64_t next_offset; /* next offset to hand out */
   struct sl_buf pending; /* frames queued, not yet written */
   int64_t pending_ts_max;
-  int writing;         /* a flush leader is writing outside the lock */
+  int writing;         /* a flush leader or an early write is writing outside the lock */
+  /* Written to the active segment, not yet fsynced (published by the next sync). */
+  int64_t w_pos, w_end, w_max_ts;
   uint64_t fail_gen;   /* bumped whenever queued records are dropped after a failure */
   int64_t last_sync_ns;
   int64_t last_retention_ns;

@@ -14,6 +14,7 @@
  * covered a dropped record fails and nothing is acknowledged that is not on disk.
  * Processes: the writer holds flock(<dir>/.lock); another process only reads, and
  * re-scans the active segment's tail to see new records. */
+#define _GNU_SOURCE /* sync_file_range */
 #include "log/log_int.h"
 
 #include "core/fs.h"
@@ -322,30 +323,11 @@ int sl_log_part_writer(struct sl_log_part *p, struct sl_err *err) {
     return rc;
   }
   p->next_offset = s->end;
+  p->w_pos = s->size;
+  p->w_end = s->end;
+  p->w_max_ts = s->max_ts;
   p->last_sync_ns = sl_time_mono_ns();
   return sl_log_part_retain(p, err);
-}
-
-int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size_t n, int64_t *offsets,
-                      struct sl_err *err) {
-  int64_t now = 0;
-  size_t before = p->pending.len;
-  for (size_t i = 0; i < n; i++) {
-    int64_t ts = msgs[i].ts_ms;
-    if (ts <= 0) ts = now ? now : (now = sl_time_now_ms());
-    int rc = sl_log_frame_encode(&p->pending, &msgs[i], p->next_offset + (int64_t)i, ts);
-    if (rc) {
-      p->pending.len = before;
-      return rc == SL_ENOMEM ? sl_err_set(err, SL_ENOMEM, "out of memory queueing records for topic %s", p->topic)
-                             : sl_err_set(err, SL_EINVAL,
-                                          "topic %s: record %zu is too large (more than %u bytes with key and headers)",
-                                          p->topic, i, SL_LOG_FRAME_MAX);
-    }
-  }
-  for (size_t i = 0; i < n; i++)
-    if (offsets) offsets[i] = p->next_offset + (int64_t)i;
-  p->next_offset += (int64_t)n;
-  return 0;
 }
 
 static uint32_t rd32(const char *p) {
@@ -392,30 +374,37 @@ static void undo(struct sl_log_part *p) {
   }
   sl_buf_reset(&p->pending);
   p->next_offset = s->end;
+  p->w_pos = s->size;
+  p->w_end = s->end;
+  p->w_max_ts = s->max_ts;
   p->fail_gen++;
   __atomic_fetch_add(&sl_log_fail_total, 1, __ATOMIC_SEQ_CST);
 }
 
-/* Writes buf (whole frames, offsets from the active end on) with p->mu held by the
- * caller, released around the I/O. */
-static int write_batch(struct sl_log_part *p, struct sl_buf *b, struct sl_err *err) {
+/* Appends buf (whole frames, offsets from the written end on) to the active segment
+ * at the written end, rolling as needed, with p->mu held by the caller and released
+ * around the I/O. Moves the written end (w_pos/w_end/w_max_ts), not the visible one.
+ * early: also starts the disk's writeback of these bytes (sync_file_range), so the
+ * fsync of the flush that follows has less left to wait for. */
+static int write_frames(struct sl_log_part *p, struct sl_buf *b, int early, struct sl_err *err) {
   int64_t seg_bytes = p->log->cfg.segment_bytes, interval = p->log->cfg.index_interval_bytes;
   struct sl_log_seg *s = &p->segs[p->n_segs - 1];
-  int64_t w_pos = s->size, w_end = s->end, max_ts = s->max_ts, idx_max = s->idx_max_ts;
   size_t i = 0;
   while (i < b->len) {
+    int64_t w_pos = p->w_pos;
     size_t j = i;
+    if (w_pos + (int64_t)(b->len - i) <= seg_bytes) j = b->len; /* all of it fits: no walk */
     while (j < b->len) {
       size_t fl = rd32(b->data + j) + 4u;
       if (w_pos + (int64_t)(j - i + fl) > seg_bytes && w_pos + (int64_t)(j - i) > 0) break;
       j += fl;
     }
     if (j == i) {
-      int rc = roll(p, w_end, w_pos, max_ts, err);
+      int rc = roll(p, p->w_end, p->w_pos, p->w_max_ts, err);
       if (rc) return rc;
       s = &p->segs[p->n_segs - 1];
-      w_pos = 0;
-      max_ts = idx_max = INT64_MIN;
+      p->w_pos = 0;
+      p->w_max_ts = INT64_MIN;
       continue;
     }
     int fd = p->fd;
@@ -431,6 +420,12 @@ static int write_batch(struct sl_log_part *p, struct sl_buf *b, struct sl_err *e
       }
       done += (size_t)wn;
     }
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (!werr && early && p->log->cfg.durability != SL_LOG_FSYNC_NONE)
+      (void)sync_file_range(fd, (off_t)w_pos, (off_t)(j - i), SYNC_FILE_RANGE_WRITE); /* a hint; fdatasync decides */
+#else
+    (void)early;
+#endif
     pthread_mutex_lock(&p->mu);
     s = &p->segs[p->n_segs - 1];
     if (werr) {
@@ -441,37 +436,104 @@ static int write_batch(struct sl_log_part *p, struct sl_buf *b, struct sl_err *e
       return rc;
     }
     size_t from = s->n_idx;
-    /* Index entries (readers ignore those past the visible size). */
+    /* Index entries (readers ignore those past the visible size); s->max_ts is
+     * published with the end, after the sync. */
     int64_t save_max = s->max_ts;
-    s->idx_max_ts = idx_max;
     for (size_t k = i; k < j;) {
       size_t fl = rd32(b->data + k) + 4u;
       int64_t off = rd64(b->data + k + 8), ts = rd64(b->data + k + 16);
-      if (sl_log_seg_note(s, w_pos + (int64_t)(k - i), off, ts, interval))
+      if (sl_log_seg_note(s, w_pos + (int64_t)(k - i), off, ts, interval)) {
+        s->max_ts = save_max;
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-      if (ts > max_ts) max_ts = ts;
-      w_end = off + 1;
+      }
+      if (ts > p->w_max_ts) p->w_max_ts = ts;
+      p->w_end = off + 1;
       k += fl;
     }
-    idx_max = s->idx_max_ts;
-    s->max_ts = save_max; /* published with the end, after the sync */
+    s->max_ts = save_max;
     if (write_index_from(p, s, from))
       return sl_err_set(err, SL_EIO, "write index in %s: %s", p->dir, strerror(errno ? errno : ENOSPC));
-    w_pos += (int64_t)(j - i);
+    p->w_pos = w_pos + (int64_t)(j - i);
     i = j;
   }
+  return 0;
+}
+
+/* Writes buf and fsyncs once; publishes the written end as the visible one. */
+static int write_batch(struct sl_log_part *p, struct sl_buf *b, struct sl_err *err) {
+  int rc = write_frames(p, b, 0, err);
+  if (rc) return rc;
   int fd = p->fd;
   pthread_mutex_unlock(&p->mu);
   int serr = do_sync(p, fd) ? errno : 0;
   pthread_mutex_lock(&p->mu);
-  s = &p->segs[p->n_segs - 1];
+  struct sl_log_seg *s = &p->segs[p->n_segs - 1];
   if (serr) return sl_err_set(err, SL_EIO, "fsync %s: %s; the batch was refused (nothing acknowledged)", p->dir,
                               strerror(serr));
   p->last_sync_ns = sl_time_mono_ns();
-  s->size = w_pos;
-  s->end = w_end;
-  s->max_ts = max_ts;
-  s->idx_max_ts = idx_max;
+  s->size = p->w_pos;
+  s->end = p->w_end;
+  s->max_ts = p->w_max_ts;
+  return 0;
+}
+
+/* Takes the pending buffer for writing; gives it back (emptied) afterwards when no
+ * one queued meanwhile, so a steady producer never regrows it. */
+static void pending_recycle(struct sl_log_part *p, struct sl_buf *b) {
+  if (!p->pending.len && b->cap > p->pending.cap && b->cap <= (64u << 20)) {
+    sl_buf_fini(&p->pending);
+    p->pending = *b;
+    sl_buf_reset(&p->pending);
+  } else {
+    sl_buf_fini(b);
+  }
+}
+
+/* A producer that has queued SL_LOG_EARLY_BYTES writes them itself (no fsync) while
+ * no one else writes, so the bytes are in the page cache and on their way to the disk
+ * before the flush; durability is unchanged: only the flush's fdatasync publishes. */
+#define SL_LOG_EARLY_BYTES (512u << 10)
+
+static int write_early(struct sl_log_part *p, struct sl_err *err) {
+  struct sl_buf b = p->pending;
+  sl_buf_init(&p->pending);
+  p->writing = 1;
+  int rc = write_frames(p, &b, 1, err);
+  pending_recycle(p, &b);
+  if (rc) undo(p);
+  p->writing = 0;
+  pthread_cond_broadcast(&p->cv);
+  return rc;
+}
+
+int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size_t n, int64_t *offsets,
+                      struct sl_err *err) {
+  /* Sizes first: once part of the call may have been written early, only running out
+   * of memory can stop it (and then everything queued is dropped, as after a failed
+   * write). */
+  for (size_t i = 0; i < n; i++)
+    if (!sl_log_frame_size(&msgs[i]))
+      return sl_err_set(err, SL_EINVAL, "topic %s: record %zu is too large (more than %u bytes with key and headers)",
+                        p->topic, i, SL_LOG_FRAME_MAX);
+  int64_t now = 0;
+  size_t before = p->pending.len;
+  int wrote = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t ts = msgs[i].ts_ms;
+    if (ts <= 0) ts = now ? now : (now = sl_time_now_ms());
+    int rc = sl_log_frame_encode(&p->pending, &msgs[i], p->next_offset, ts);
+    if (rc) {
+      if (wrote) undo(p);
+      else p->pending.len = before;
+      return sl_err_set(err, SL_ENOMEM, "out of memory queueing records for topic %s", p->topic);
+    }
+    if (offsets) offsets[i] = p->next_offset;
+    p->next_offset++;
+    if (p->pending.len >= SL_LOG_EARLY_BYTES && !p->writing) {
+      if ((rc = write_early(p, err))) return rc;
+      wrote = 1;
+    }
+  }
   return 0;
 }
 
@@ -509,14 +571,7 @@ int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err) {
     sl_buf_init(&p->pending);
     p->writing = 1;
     rc = write_batch(p, &b, err);
-    /* Keep the larger buffer for the next batch (no regrowth, no fresh pages). */
-    if (!p->pending.len && b.cap > p->pending.cap && b.cap <= (64u << 20)) {
-      sl_buf_fini(&p->pending);
-      p->pending = b;
-      sl_buf_reset(&p->pending);
-    } else {
-      sl_buf_fini(&b);
-    }
+    pending_recycle(p, &b); /* no regrowth, no fresh pages */
     if (rc) undo(p);
     p->writing = 0;
     pthread_cond_broadcast(&p->cv);
