@@ -138,23 +138,20 @@ out:
   return rc;
 }
 
-int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
-                          const char *table, const char *select, struct sl_ingest_stage *out, struct sl_err *err) {
-  return sl_ingest_stage_query_by(d, st, opts, ns, table, select, NULL, out, err);
-}
-
-int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
-                             const char *table, const char *select, const char *partition_col,
-                             struct sl_ingest_stage *out, struct sl_err *err) {
+/* The staged output's folder and file-name stem. */
+static int stage_begin(const char *ns, const char *table, struct sl_ingest_stage *out, struct sl_err *err) {
   memset(out, 0, sizeof *out);
   out->prefix = sl_lake_table_data_prefix(ns, table);
   if (!out->prefix) return sl_err_set(err, SL_ENOMEM, "out of memory");
   if (sl_uuid_v4(out->uuid)) return sl_err_set(err, SL_EIO, "cannot read /dev/urandom for a file name");
-  char *from = sl_asprintf("(%s)", select);
-  if (!from) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  int rc = sl_sql_describe(d, from, &out->schema, err);
-  sl_free(from);
-  if (!rc) rc = sl_store_prepare(st, out->prefix, err);
+  return 0;
+}
+
+/* Writes select's rows as the stage's files, counts them, and makes room for each
+ * file's statistics (filled by the caller). */
+static int stage_write(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *select,
+                       const char *partition_col, struct sl_ingest_stage *out, struct sl_err *err) {
+  int rc = sl_store_prepare(st, out->prefix, err);
   if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, partition_col, &out->w, err);
   for (size_t i = 0; i < out->w.n; i++) {
     out->rows += out->w.rows[i];
@@ -164,6 +161,24 @@ int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struc
     out->w.stats = sl_calloc(out->w.n + 1, sizeof *out->w.stats);
     if (!out->w.stats) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }
+  return rc;
+}
+
+int sl_ingest_stage_query(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                          const char *table, const char *select, struct sl_ingest_stage *out, struct sl_err *err) {
+  return sl_ingest_stage_query_by(d, st, opts, ns, table, select, NULL, out, err);
+}
+
+int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
+                             const char *table, const char *select, const char *partition_col,
+                             struct sl_ingest_stage *out, struct sl_err *err) {
+  int rc = stage_begin(ns, table, out, err);
+  if (rc) return rc;
+  char *from = sl_asprintf("(%s)", select);
+  if (!from) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  rc = sl_sql_describe(d, from, &out->schema, err);
+  sl_free(from);
+  if (!rc) rc = stage_write(d, st, opts, select, partition_col, out, err);
   if (!rc && out->w.n) rc = sl_ingest_file_stats(d, &out->schema, out->w.urls, out->w.n, out->w.stats, err);
   if (!rc) rc = sl_store_sync(st, (const char *const *)out->w.keys, out->w.n, err);
   if (rc) sl_ingest_stage_discard(st, out);
@@ -226,10 +241,8 @@ static int result_stats(struct sl_duck *d, const struct sl_schema *s, const char
 int sl_ingest_stage_rows(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
                          const char *table, const char *select, const struct sl_schema *schema,
                          struct sl_ingest_stage *out, struct sl_err *err) {
-  memset(out, 0, sizeof *out);
-  out->prefix = sl_lake_table_data_prefix(ns, table);
-  if (!out->prefix) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  if (sl_uuid_v4(out->uuid)) return sl_err_set(err, SL_EIO, "cannot read /dev/urandom for a file name");
+  int rc = stage_begin(ns, table, out, err);
+  if (rc) return rc;
   out->schema.cols = sl_calloc(schema->n_cols + 1, sizeof *out->schema.cols);
   if (!out->schema.cols) return sl_err_set(err, SL_ENOMEM, "out of memory");
   for (size_t c = 0; c < schema->n_cols; c++) {
@@ -239,16 +252,7 @@ int sl_ingest_stage_rows(struct sl_duck *d, struct sl_store *st, const struct sl
     col->nullable = schema->cols[c].nullable;
     if (!col->name || !col->type) return sl_err_set(err, SL_ENOMEM, "out of memory");
   }
-  int rc = sl_store_prepare(st, out->prefix, err);
-  if (!rc) rc = sl_ingest_copy_out(d, st, opts, select, out->prefix, out->uuid, NULL, &out->w, err);
-  for (size_t i = 0; i < out->w.n; i++) {
-    out->rows += out->w.rows[i];
-    out->bytes += out->w.bytes[i];
-  }
-  if (!rc) {
-    out->w.stats = sl_calloc(out->w.n + 1, sizeof *out->w.stats);
-    if (!out->w.stats) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-  }
+  rc = stage_write(d, st, opts, select, NULL, out, err);
   /* One file (the common case): the result's statistics are the file's. */
   if (!rc && out->w.n == 1) rc = result_stats(d, &out->schema, select, &out->w.stats[0], err);
   else if (!rc && out->w.n) rc = sl_ingest_file_stats(d, &out->schema, out->w.urls, out->w.n, out->w.stats, err);
