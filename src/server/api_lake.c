@@ -97,15 +97,27 @@ static int get_table(struct sl_req *r, struct sl_catalog *cat, struct sl_table_i
   return 0;
 }
 
+/* Opens a session (as sl_session_open) and finds the route's table in it.
+ * -1: the request has its answer and the session is closed. */
+static int open_table(struct sl_req *r, const struct sl_sql_asof *asof, int with_duck, struct sl_session *ss,
+                      struct sl_table_info *t) {
+  struct sl_err err = {0};
+  if (sl_session_open(r->srv, asof, with_duck, ss, &err)) {
+    sl_req_fail(r, &err);
+    return -1;
+  }
+  if (get_table(r, ss->cat, t)) {
+    sl_session_close(r->srv, ss);
+    return -1;
+  }
+  return 0;
+}
+
 void sl_api_table(struct sl_req *r) {
   struct sl_err err = {0};
   struct sl_session ss;
-  if (sl_session_open(r->srv, NULL, 0, &ss, &err)) return sl_req_fail(r, &err);
   struct sl_table_info t = {0};
-  if (get_table(r, ss.cat, &t)) {
-    sl_session_close(r->srv, &ss);
-    return;
-  }
+  if (open_table(r, NULL, 0, &ss, &t)) return;
   json_t *j = table_json(ss.cat, &t, &err);
   struct sl_schema sch = {0};
   if (j && t.schema_id && sl_catalog_schema_get(ss.cat, t.table_id, t.schema_id, &sch, &err)) {
@@ -130,12 +142,8 @@ void sl_api_table(struct sl_req *r) {
 void sl_api_snapshots(struct sl_req *r) {
   struct sl_err err = {0};
   struct sl_session ss;
-  if (sl_session_open(r->srv, NULL, 0, &ss, &err)) return sl_req_fail(r, &err);
   struct sl_table_info t = {0};
-  if (get_table(r, ss.cat, &t)) {
-    sl_session_close(r->srv, &ss);
-    return;
-  }
+  if (open_table(r, NULL, 0, &ss, &t)) return;
   struct sl_snapshot *list = NULL;
   size_t n = 0;
   int rc = sl_catalog_snapshot_list(ss.cat, t.table_id, &list, &n, &err);
@@ -174,12 +182,8 @@ void sl_api_preview(struct sl_req *r) {
     return;
   }
   struct sl_session ss;
-  if (sl_session_open(s, &asof, 1, &ss, &err)) return sl_req_fail(r, &err);
   struct sl_table_info t = {0};
-  if (get_table(r, ss.cat, &t)) {
-    sl_session_close(r->srv, &ss);
-    return;
-  }
+  if (open_table(r, &asof, 1, &ss, &t)) return;
   /* The snapshot read: the table's last one at or before the as-of point. */
   int64_t snap = t.current_snapshot;
   if (asof.snapshot_id || asof.ts_ms) {
