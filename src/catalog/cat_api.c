@@ -83,6 +83,11 @@ int sl_catalog_files_at(struct sl_catalog *cat, int64_t table_id, int64_t snapsh
   return cat->ops->files_at(cat, table_id, snapshot_id, out, n, err);
 }
 
+int sl_catalog_deletes_at(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_delete_file **out,
+                          size_t *n, struct sl_err *err) {
+  return cat->ops->deletes_at(cat, table_id, snapshot_id, out, n, err);
+}
+
 int sl_catalog_commit(struct sl_catalog *cat, const struct sl_commit *c, int64_t *snapshot_id, struct sl_err *err) {
   if (check_name("namespace", c->ns, err) || check_name("table", c->table, err)) return err->code;
   if (!c->schema || !c->schema->n_cols)
@@ -90,6 +95,10 @@ int sl_catalog_commit(struct sl_catalog *cat, const struct sl_commit *c, int64_t
   for (size_t i = 0; i < c->n_add; i++)
     if (!c->add[i].path || !*c->add[i].path || c->add[i].rows < 0)
       return sl_err_set(err, SL_EINVAL, "commit to %s.%s: data file %zu has no path or negative rows", c->ns, c->table, i);
+  for (size_t i = 0; i < c->n_add_deletes; i++)
+    if (!c->add_deletes[i].path || !*c->add_deletes[i].path || !c->add_deletes[i].data_path || c->add_deletes[i].rows < 0)
+      return sl_err_set(err, SL_EINVAL, "commit to %s.%s: delete file %zu has no path, no data file or negative rows",
+                        c->ns, c->table, i);
   int rc = cat->ops->commit(cat, c, snapshot_id, err);
   if (!rc || rc == SL_ECONFLICT) sl_metric_counter_add(rc ? "sluice_catalog_conflicts_total" : "sluice_catalog_commits_total", NULL, 1);
   return rc;
@@ -158,6 +167,14 @@ void sl_data_file_list_free(struct sl_data_file *f, size_t n) {
     sl_free(f[i].path);
     sl_free(f[i].stats_json);
     sl_free(f[i].partition);
+  }
+  sl_free(f);
+}
+
+void sl_delete_file_list_free(struct sl_delete_file *f, size_t n) {
+  for (size_t i = 0; f && i < n; i++) {
+    sl_free(f[i].path);
+    sl_free(f[i].data_path);
   }
   sl_free(f);
 }

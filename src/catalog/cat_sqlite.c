@@ -43,7 +43,12 @@ static const char *schema_sql =
     "  table_id INTEGER NOT NULL REFERENCES tables(table_id) ON DELETE CASCADE, path TEXT NOT NULL,"
     "  rows INTEGER NOT NULL, bytes INTEGER NOT NULL, stats TEXT, partition TEXT,"
     "  added_snapshot INTEGER NOT NULL, removed_snapshot INTEGER);"
-    "CREATE INDEX IF NOT EXISTS data_files_by_table ON data_files(table_id, added_snapshot);";
+    "CREATE INDEX IF NOT EXISTS data_files_by_table ON data_files(table_id, added_snapshot);"
+    "CREATE TABLE IF NOT EXISTS delete_files(file_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  table_id INTEGER NOT NULL REFERENCES tables(table_id) ON DELETE CASCADE, path TEXT NOT NULL,"
+    "  data_path TEXT NOT NULL, rows INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+    "  added_snapshot INTEGER NOT NULL, removed_snapshot INTEGER);"
+    "CREATE INDEX IF NOT EXISTS delete_files_by_table ON delete_files(table_id, added_snapshot);";
 
 static int fail(struct cat_sqlite *c, struct sl_err *err, const char *what) {
   int ec = sqlite3_errcode(c->db);
@@ -366,6 +371,123 @@ static int sq_files_at(struct sl_catalog *cat, int64_t table_id, int64_t snapsho
   return 0;
 }
 
+static int sq_deletes_at(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_delete_file **out,
+                         size_t *n, struct sl_err *err) {
+  struct cat_sqlite *c = impl(cat);
+  sqlite3_stmt *st;
+  *out = NULL;
+  *n = 0;
+  int rc = prep(c, &st, err,
+                "SELECT path, data_path, rows, bytes FROM delete_files WHERE table_id = ?1 AND added_snapshot <= ?2"
+                " AND (removed_snapshot IS NULL OR removed_snapshot > ?2) ORDER BY file_id",
+                "ii", table_id, snapshot_id);
+  if (rc) return rc;
+  size_t cnt = 0, cap = 0;
+  struct sl_delete_file *v = NULL;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      break;
+    }
+    struct sl_delete_file *f = &v[cnt++];
+    f->path = col_text(st, 0);
+    f->data_path = col_text(st, 1);
+    f->rows = sqlite3_column_int64(st, 2);
+    f->bytes = sqlite3_column_int64(st, 3);
+  }
+  sqlite3_finalize(st);
+  if (rc) {
+    sl_delete_file_list_free(v, cnt);
+    return rc;
+  }
+  *out = v;
+  *n = cnt;
+  return 0;
+}
+
+/* Runs one statement of the commit that returns no rows. */
+static int step_done(struct cat_sqlite *c, sqlite3_stmt *st, struct sl_err *err, const char *what) {
+  int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(c, err, what);
+  sqlite3_finalize(st);
+  return rc;
+}
+
+/* One value of a query that returns an integer (0 when it returns no row); *found
+ * tells whether it did. */
+static int query_int(struct cat_sqlite *c, sqlite3_stmt *st, int64_t *v, int *found, struct sl_err *err) {
+  int r = sqlite3_step(st);
+  *v = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  if (found) *found = r == SQLITE_ROW;
+  sqlite3_finalize(st);
+  return r == SQLITE_ROW || r == SQLITE_DONE ? 0 : fail(c, err, "read files");
+}
+
+/* Inside the commit: retires the files named in cm->remove (data or delete files, each
+ * live in the parent, else someone else removed it first), the delete files of retired
+ * data files, and records the new delete files, each against a live data file. *delta
+ * is what this does to the table's row count. */
+static int commit_files(struct cat_sqlite *c, const struct sl_commit *cm, int64_t table_id, int64_t snap,
+                        int64_t *delta, struct sl_err *err) {
+  static const char *const kinds[2][2] = {
+      {"SELECT rows FROM data_files WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL",
+       "UPDATE data_files SET removed_snapshot = ? WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL"},
+      {"SELECT rows FROM delete_files WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL",
+       "UPDATE delete_files SET removed_snapshot = ? WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL"}};
+  sqlite3_stmt *st;
+  int64_t v = 0;
+  int rc = 0;
+  *delta = 0;
+  if (cm->replace) {
+    if ((rc = prep(c, &st, err, "UPDATE data_files SET removed_snapshot = ? WHERE table_id = ? AND removed_snapshot IS NULL",
+                   "ii", snap, table_id)) ||
+        (rc = step_done(c, st, err, "retire files")))
+      return rc;
+  }
+  for (size_t i = 0; !cm->replace && i < cm->n_remove; i++) {
+    int found = 0, kind = 0;
+    for (; kind < 2 && !found && !rc; kind++)
+      if (!(rc = prep(c, &st, err, kinds[kind][0], "is", table_id, cm->remove[i]))) rc = query_int(c, st, &v, &found, err);
+    if (!rc && !found)
+      rc = sl_err_set(err, SL_ECONFLICT, "commit to %s.%s: file %s is not part of the current snapshot; retry", cm->ns,
+                      cm->table, cm->remove[i]);
+    int is_delete = kind - 1; /* the kind it was found as */
+    if (!rc) *delta += is_delete ? v : -v; /* a data file's rows go; those a delete file hid come back */
+    if (!rc && !(rc = prep(c, &st, err, kinds[is_delete][1], "iis", snap, table_id, cm->remove[i])))
+      rc = step_done(c, st, err, "retire file");
+    if (rc) return rc;
+  }
+  /* Delete files of data files no longer live go with them (their rows were counted
+   * with the data file's). */
+#define ORPHANS                                                                                      \
+  " FROM delete_files WHERE table_id = ?2 AND removed_snapshot IS NULL"                           \
+  " AND data_path NOT IN (SELECT path FROM data_files WHERE table_id = ?2 AND removed_snapshot IS NULL)"
+  if ((rc = prep(c, &st, err, "SELECT coalesce(sum(rows), 0), ?1" ORPHANS, "ii", snap, table_id)) ||
+      (rc = query_int(c, st, &v, NULL, err)))
+    return rc;
+  if (!cm->replace) *delta += v;
+  if ((rc = prep(c, &st, err, "UPDATE delete_files SET removed_snapshot = ?1 WHERE file_id IN (SELECT file_id" ORPHANS ")",
+                 "ii", snap, table_id)) ||
+      (rc = step_done(c, st, err, "retire delete files")))
+    return rc;
+#undef ORPHANS
+  for (size_t i = 0; i < cm->n_add_deletes; i++) {
+    const struct sl_delete_file *f = &cm->add_deletes[i];
+    int live = 0;
+    if ((rc = prep(c, &st, err, kinds[0][0], "is", table_id, f->data_path)) || (rc = query_int(c, st, &v, &live, err)))
+      return rc;
+    if (!live)
+      return sl_err_set(err, SL_ECONFLICT, "commit to %s.%s: delete file %s is for %s, which is not part of the current snapshot; retry",
+                        cm->ns, cm->table, f->path, f->data_path);
+    if ((rc = prep(c, &st, err,
+                   "INSERT INTO delete_files(table_id, path, data_path, rows, bytes, added_snapshot) VALUES (?, ?, ?, ?, ?, ?)",
+                   "issiii", table_id, f->path, f->data_path, f->rows, f->bytes, snap)) ||
+        (rc = step_done(c, st, err, "record delete file")))
+      return rc;
+    *delta -= f->rows;
+  }
+  return 0;
+}
+
 /* Inside the commit transaction: the schema id to record for c->schema, inserting a
  * new version when the columns differ from the current one. */
 static int commit_schema(struct cat_sqlite *c, struct sl_catalog *cat, int64_t table_id, int64_t cur_schema,
@@ -462,50 +584,17 @@ static int sq_commit(struct sl_catalog *cat, const struct sl_commit *cm, int64_t
     }
     sqlite3_finalize(st);
   }
-  for (size_t i = 0; i < cm->n_add; i++) added += cm->add[i].rows;
-  /* Files the new snapshot drops: each must be live in the parent, or someone else
-   * removed it first. */
-  int64_t dropped = 0;
-  for (size_t i = 0; !rc && !cm->replace && i < cm->n_remove; i++) {
-    if ((rc = prep(c, &st, err, "SELECT rows FROM data_files WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL",
-                   "is", table_id, cm->remove[i])))
-      goto out;
-    if (sqlite3_step(st) == SQLITE_ROW) dropped += sqlite3_column_int64(st, 0);
-    else
-      rc = sl_err_set(err, SL_ECONFLICT, "commit to %s.%s: data file %s is not part of the current snapshot; retry",
-                      cm->ns, cm->table, cm->remove[i]);
-    sqlite3_finalize(st);
-  }
-  if (rc) goto out;
   /* Snapshot times never go backwards within a table, even if the clock does. */
   if (now < prev_ts) now = prev_ts;
   if ((rc = prep(c, &st, err,
                  "INSERT INTO snapshots(table_id, parent_id, schema_id, ts_ms, operation, summary, total_rows)"
-                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                 "iiiissi", table_id, current, schema_id, now, cm->operation ? cm->operation : "append", cm->summary_json,
-                 (cm->replace ? 0 : prev_rows - dropped) + added)))
+                 " VALUES (?, ?, ?, ?, ?, ?, 0)",
+                 "iiiiss", table_id, current, schema_id, now, cm->operation ? cm->operation : "append", cm->summary_json)))
     goto out;
-  if (sqlite3_step(st) != SQLITE_DONE) rc = fail(c, err, "record snapshot");
-  sqlite3_finalize(st);
-  if (rc) goto out;
-  int64_t snap = sqlite3_last_insert_rowid(c->db);
-  if (cm->replace) {
-    if ((rc = prep(c, &st, err, "UPDATE data_files SET removed_snapshot = ? WHERE table_id = ? AND removed_snapshot IS NULL",
-                   "ii", snap, table_id)))
-      goto out;
-    if (sqlite3_step(st) != SQLITE_DONE) rc = fail(c, err, "retire files");
-    sqlite3_finalize(st);
-    if (rc) goto out;
-  }
-  for (size_t i = 0; !cm->replace && i < cm->n_remove; i++) {
-    if ((rc = prep(c, &st, err,
-                   "UPDATE data_files SET removed_snapshot = ? WHERE table_id = ? AND path = ? AND removed_snapshot IS NULL",
-                   "iis", snap, table_id, cm->remove[i])))
-      goto out;
-    if (sqlite3_step(st) != SQLITE_DONE) rc = fail(c, err, "retire file");
-    sqlite3_finalize(st);
-    if (rc) goto out;
-  }
+  if ((rc = step_done(c, st, err, "record snapshot"))) goto out;
+  int64_t snap = sqlite3_last_insert_rowid(c->db), delta = 0;
+  if ((rc = commit_files(c, cm, table_id, snap, &delta, err))) goto out;
+  for (size_t i = 0; i < cm->n_add; i++) added += cm->add[i].rows;
   if ((rc = prep(c, &st, err,
                  "INSERT INTO data_files(table_id, path, rows, bytes, stats, partition, added_snapshot)"
                  " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -527,6 +616,11 @@ static int sq_commit(struct sl_catalog *cat, const struct sl_commit *cm, int64_t
   }
   sqlite3_finalize(st);
   if (rc) goto out;
+  /* The snapshot's rows: its data files' less the rows its delete files hide. */
+  if ((rc = prep(c, &st, err, "UPDATE snapshots SET total_rows = ? WHERE snapshot_id = ?", "ii",
+                 (cm->replace ? 0 : prev_rows) + delta + added, snap)) ||
+      (rc = step_done(c, st, err, "count rows")))
+    goto out;
   if ((rc = prep(c, &st, err, "UPDATE tables SET current_snapshot = ?, schema_id = ? WHERE table_id = ?", "iii", snap,
                  schema_id, table_id)))
     goto out;
@@ -554,5 +648,6 @@ const struct sl_catalog_ops sl_catalog_sqlite_ops = {
     .snapshot_list = sq_snapshot_list,
     .snapshot_at = sq_snapshot_at,
     .files_at = sq_files_at,
+    .deletes_at = sq_deletes_at,
     .commit = sq_commit,
 };

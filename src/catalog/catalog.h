@@ -7,7 +7,12 @@
  *
  * Snapshot ids are global and increase with every commit; a table's snapshots form a
  * chain (each commit's parent is the table's current snapshot), so the files a snapshot
- * sees are those added at or before it and not removed at or before it. */
+ * sees are those added at or before it and not removed at or before it.
+ *
+ * Position delete files (merge-on-read) hide rows of one data file each: a Parquet file
+ * of (file_path, pos) pairs, the columns of Iceberg v2's position deletes, pos being the
+ * row's number in the data file. A snapshot's rows are its data files' rows less those
+ * its delete files name; removing a data file retires its delete files with it. */
 #ifndef SL_CATALOG_CATALOG_H
 #define SL_CATALOG_CATALOG_H
 
@@ -52,6 +57,12 @@ struct sl_data_file {
   char *partition;  /* partition values as text, or NULL */
 };
 
+struct sl_delete_file {
+  char *path;      /* key of the delete file */
+  char *data_path; /* key of the data file whose rows it hides */
+  int64_t rows, bytes; /* rows: distinct positions it names */
+};
+
 struct sl_commit {
   const char *ns, *table;
   int64_t expected_parent; /* the table's current snapshot as the writer saw it; 0 = new table */
@@ -61,8 +72,10 @@ struct sl_commit {
   const struct sl_data_file *add;
   size_t n_add;
   int replace; /* files of the parent snapshot are not part of the new one */
-  const char *const *remove; /* or only these files of the parent (keys), e.g. rewritten by a merge */
+  const char *const *remove; /* or only these files of the parent (keys of data or delete files) */
   size_t n_remove;
+  const struct sl_delete_file *add_deletes; /* position deletes against live data files */
+  size_t n_add_deletes;
 };
 
 struct sl_catalog;
@@ -87,6 +100,8 @@ struct sl_catalog_ops {
                      int64_t *snapshot_id, struct sl_err *err);
   int (*files_at)(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id,
                   struct sl_data_file **out, size_t *n, struct sl_err *err);
+  int (*deletes_at)(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_delete_file **out,
+                    size_t *n, struct sl_err *err);
   int (*commit)(struct sl_catalog *cat, const struct sl_commit *c, int64_t *snapshot_id,
                 struct sl_err *err);
 };
@@ -116,6 +131,9 @@ int sl_catalog_snapshot_at(struct sl_catalog *cat, int64_t table_id, int64_t ts_
                            int64_t *snapshot_id, struct sl_err *err);
 int sl_catalog_files_at(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id,
                         struct sl_data_file **out, size_t *n, struct sl_err *err);
+/* The position delete files a snapshot sees (for its data files). */
+int sl_catalog_deletes_at(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id,
+                          struct sl_delete_file **out, size_t *n, struct sl_err *err);
 int sl_catalog_commit(struct sl_catalog *cat, const struct sl_commit *c, int64_t *snapshot_id,
                       struct sl_err *err);
 
@@ -129,6 +147,7 @@ void sl_table_info_fini(struct sl_table_info *t);
 void sl_table_list_free(struct sl_table_info *t, size_t n);
 void sl_snapshot_list_free(struct sl_snapshot *s, size_t n);
 void sl_data_file_list_free(struct sl_data_file *f, size_t n);
+void sl_delete_file_list_free(struct sl_delete_file *f, size_t n);
 void sl_str_list_free(char **s, size_t n);
 
 #endif

@@ -145,6 +145,9 @@ int sl_cmd_build(int argc, char **argv) {
                             .threads = threads ? threads : (int)p->build.threads,
                             .quarantine_limit = p->build.quarantine_limit,
                             .incremental_file_size = p->build.incremental_file_size,
+                            .copy_on_write = p->build.merge == 1,
+                            .rewrite_deleted_percent = p->build.rewrite_deleted_percent,
+                            .pack_small_files = p->build.pack_small_files,
                             .progress = 1,
                             .cancel = &cancel_flag};
   struct sl_build_result res;

@@ -17,7 +17,8 @@ static const char *tables_usage =
 static const char *describe_usage =
     "usage: sluice describe NS.TABLE [--format table|json] [--files]\n\n"
     "Shows a table's columns (name, type, field id), its size and current snapshot;\n"
-    "--files also lists its data files with row counts and column statistics.\n";
+    "--files also lists its data files with row counts and column statistics, and the position delete\n"
+    "files that hide rows of them (written by incremental merges).\n";
 static const char *snapshots_usage =
     "usage: sluice snapshots NS.TABLE [--format table|csv|json]\n\n"
     "Lists a table's snapshots, oldest first: id, parent, time, operation, rows and\n"
@@ -126,9 +127,11 @@ int sl_cmd_describe(int argc, char **argv) {
   struct sl_err err = {0};
   struct sl_schema s = {0};
   struct sl_data_file *df = NULL;
-  size_t nf = 0;
+  struct sl_delete_file *dd = NULL;
+  size_t nf = 0, nd = 0;
   if (sl_catalog_schema_get(p->cat, ti.table_id, ti.schema_id, &s, &err) ||
-      (files && sl_catalog_files_at(p->cat, ti.table_id, ti.current_snapshot, &df, &nf, &err))) {
+      (files && sl_catalog_files_at(p->cat, ti.table_id, ti.current_snapshot, &df, &nf, &err)) ||
+      (files && sl_catalog_deletes_at(p->cat, ti.table_id, ti.current_snapshot, &dd, &nd, &err))) {
     rc = sl_cli_fail("describe", &err);
     goto out;
   }
@@ -158,6 +161,14 @@ int sl_cmd_describe(int argc, char **argv) {
         sl_buf_printf(&b, ",\"rows\":%lld,\"bytes\":%lld,\"stats\":%s,\"partition\":%s}", (long long)df[i].rows,
                       (long long)df[i].bytes, df[i].stats_json ? df[i].stats_json : "null",
                       df[i].partition ? df[i].partition : "null");
+      }
+      sl_buf_puts(&b, "],\"delete_files\":[");
+      for (size_t i = 0; i < nd; i++) {
+        sl_buf_puts(&b, i ? ",{\"path\":" : "{\"path\":");
+        sl_buf_json_str(&b, dd[i].path);
+        sl_buf_puts(&b, ",\"data_path\":");
+        sl_buf_json_str(&b, dd[i].data_path);
+        sl_buf_printf(&b, ",\"rows\":%lld,\"bytes\":%lld}", (long long)dd[i].rows, (long long)dd[i].bytes);
       }
       sl_buf_puts(&b, "]");
     }
@@ -192,8 +203,22 @@ int sl_cmd_describe(int argc, char **argv) {
     printf("\n");
     sl_rows_print(stdout, &rows, fmt);
     sl_rows_fini(&rows);
+    if (nd) {
+      /* Position delete files: rows of a data file that the snapshot no longer has. */
+      const char *dn[] = {"delete file", "hides rows of", "rows", "bytes"};
+      const enum sl_cell_kind dk[] = {SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_NUM, SL_CELL_NUM};
+      sl_rows_init(&rows, 4, dn, dk);
+      for (size_t i = 0; i < nd; i++) {
+        char *cells[] = {sl_strdup(dd[i].path), sl_strdup(dd[i].data_path), i64(dd[i].rows), i64(dd[i].bytes)};
+        sl_rows_add(&rows, cells);
+      }
+      printf("\n");
+      sl_rows_print(stdout, &rows, fmt);
+      sl_rows_fini(&rows);
+    }
   }
 out:
+  sl_delete_file_list_free(dd, nd);
   sl_data_file_list_free(df, nf);
   sl_schema_fini(&s);
   sl_table_info_fini(&ti);

@@ -91,6 +91,11 @@ int sl_ingest_stage_query_by(struct sl_duck *d, struct sl_store *st, const struc
 int sl_ingest_stage_rows(struct sl_duck *d, struct sl_store *st, const struct sl_ingest_opts *opts, const char *ns,
                          const char *table, const char *select, const struct sl_schema *schema,
                          struct sl_ingest_stage *out, struct sl_err *err);
+/* Stages the result of each of n selects as a file of its own, without column
+ * statistics (e.g. a merge's position delete files): w.keys[i] holds selects[i]'s
+ * rows. All are fsynced together; on failure all are removed. */
+int sl_ingest_stage_each(struct sl_duck *d, struct sl_store *st, const char *ns, const char *table,
+                         const char *const *selects, size_t n, struct sl_ingest_stage *out, struct sl_err *err);
 /* A DuckDB relation reading the staged files (new string), for audits before publishing. */
 char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
 /* Publishes the staged files as one snapshot on top of expected_parent (0: new table);
@@ -99,10 +104,13 @@ int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, co
                            int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
                            struct sl_err *err);
 /* Publishes the staged files as one snapshot that also drops the parent's files named
- * in remove (keys): a merge that rewrote only those files. */
+ * in remove (keys of data or delete files) and adds the delete files dels (staged
+ * before, against the parent's data files): a merge that rewrote only some files and
+ * hid changed rows of others. */
 int sl_ingest_stage_commit_merge(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
                                  int64_t expected_parent, const char *const *remove, size_t n_remove,
-                                 const char *summary_json, int64_t *snapshot_id, struct sl_err *err);
+                                 const struct sl_delete_file *dels, size_t n_dels, const char *summary_json,
+                                 int64_t *snapshot_id, struct sl_err *err);
 /* Removes the staged files unless they were committed. */
 void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s);
 void sl_ingest_stage_fini(struct sl_ingest_stage *s);

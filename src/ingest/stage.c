@@ -261,6 +261,53 @@ int sl_ingest_stage_rows(struct sl_duck *d, struct sl_store *st, const struct sl
   return rc;
 }
 
+int sl_ingest_stage_each(struct sl_duck *d, struct sl_store *st, const char *ns, const char *table,
+                         const char *const *selects, size_t n, struct sl_ingest_stage *out, struct sl_err *err) {
+  int rc = stage_begin(ns, table, out, err);
+  if (rc) return rc;
+  struct sl_ingest_written *w = &out->w;
+  w->keys = sl_calloc(n + 1, sizeof *w->keys);
+  w->urls = sl_calloc(n + 1, sizeof *w->urls);
+  w->stats = sl_calloc(n + 1, sizeof *w->stats);
+  w->rows = sl_calloc(n + 1, sizeof *w->rows);
+  w->bytes = sl_calloc(n + 1, sizeof *w->bytes);
+  if (!w->keys || !w->urls || !w->stats || !w->rows || !w->bytes) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc) rc = sl_store_prepare(st, out->prefix, err);
+  struct sl_buf q;
+  sl_buf_init(&q);
+  for (size_t i = 0; !rc && i < n; i++) {
+    w->keys[i] = sl_asprintf("%s/%s_%zu.parquet", out->prefix, out->uuid, i);
+    w->urls[i] = w->keys[i] ? sl_store_url(st, w->keys[i]) : NULL;
+    w->n++;
+    if (!w->urls[i]) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      break;
+    }
+    sl_buf_reset(&q);
+    sl_buf_printf(&q, "COPY (%s) TO ", selects[i]);
+    sl_buf_sql_str(&q, w->urls[i]);
+    sl_buf_puts(&q, " (FORMAT parquet, COMPRESSION zstd, RETURN_STATS)");
+    struct sl_duck_result res;
+    if (!q.data) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    else if (!(rc = sl_duck_query(d, q.data, &res, err))) {
+      if (sl_duck_result_rows(&res) == 1) {
+        w->rows[i] = duckdb_value_int64(&res.r, 1, 0);
+        w->bytes[i] = duckdb_value_int64(&res.r, 2, 0);
+        out->rows += w->rows[i];
+        out->bytes += w->bytes[i];
+      } else {
+        rc = sl_err_set(err, SL_EINTERNAL, "DuckDB wrote %lld files for %s", (long long)sl_duck_result_rows(&res),
+                        w->keys[i]);
+      }
+      sl_duck_result_fini(&res);
+    }
+  }
+  sl_buf_fini(&q);
+  if (!rc) rc = sl_store_sync(st, (const char *const *)w->keys, w->n, err);
+  if (rc) sl_ingest_stage_discard(st, out);
+  return rc;
+}
+
 char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
   struct sl_buf b;
   sl_buf_init(&b);
@@ -287,7 +334,8 @@ char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
 
 static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
                         int64_t expected_parent, int replace, const char *const *remove, size_t n_remove,
-                        const char *summary_json, int64_t *snapshot_id, struct sl_err *err) {
+                        const struct sl_delete_file *dels, size_t n_dels, const char *summary_json,
+                        int64_t *snapshot_id, struct sl_err *err) {
   struct sl_data_file *add = sl_calloc(s->w.n + 1, sizeof *add);
   if (!add) return sl_err_set(err, SL_ENOMEM, "out of memory");
   for (size_t i = 0; i < s->w.n; i++) {
@@ -301,7 +349,7 @@ static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const
       .ns = ns,
       .table = table,
       .expected_parent = expected_parent,
-      .operation = !expected_parent ? "create" : replace ? "replace" : n_remove ? "merge" : "append",
+      .operation = !expected_parent ? "create" : replace ? "replace" : n_remove || n_dels ? "merge" : "append",
       .summary_json = summary_json,
       .schema = &s->schema,
       .add = add,
@@ -309,6 +357,8 @@ static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const
       .replace = replace,
       .remove = remove,
       .n_remove = n_remove,
+      .add_deletes = dels,
+      .n_add_deletes = n_dels,
   };
   int rc = sl_catalog_commit(cat, &c, snapshot_id, err);
   sl_free(add);
@@ -319,13 +369,15 @@ static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const
 int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
                            int64_t expected_parent, int replace, const char *summary_json, int64_t *snapshot_id,
                            struct sl_err *err) {
-  return stage_commit(cat, s, ns, table, expected_parent, replace, NULL, 0, summary_json, snapshot_id, err);
+  return stage_commit(cat, s, ns, table, expected_parent, replace, NULL, 0, NULL, 0, summary_json, snapshot_id, err);
 }
 
 int sl_ingest_stage_commit_merge(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,
                                  int64_t expected_parent, const char *const *remove, size_t n_remove,
-                                 const char *summary_json, int64_t *snapshot_id, struct sl_err *err) {
-  return stage_commit(cat, s, ns, table, expected_parent, 0, remove, n_remove, summary_json, snapshot_id, err);
+                                 const struct sl_delete_file *dels, size_t n_dels, const char *summary_json,
+                                 int64_t *snapshot_id, struct sl_err *err) {
+  return stage_commit(cat, s, ns, table, expected_parent, 0, remove, n_remove, dels, n_dels, summary_json, snapshot_id,
+                      err);
 }
 
 void sl_ingest_stage_discard(struct sl_store *st, struct sl_ingest_stage *s) {

@@ -107,6 +107,65 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
   return sl_sql_table_delta_select(d, cat, st, t, snapshot_id, 0, out, NULL, err);
 }
 
+/* Appends 'url',... of the given keys, or fails naming the key outside the lake. */
+static int put_urls(struct sl_buf *b, struct sl_store *st, const char *const *keys, size_t n, struct sl_err *err) {
+  for (size_t i = 0; i < n; i++) {
+    char *url = sl_store_url(st, keys[i]);
+    if (!url) return sl_err_set(err, SL_EINVAL, "file key '%s' is not inside the lake", keys[i]);
+    if (i) sl_buf_putc(b, ',');
+    sl_buf_sql_str(b, url);
+    sl_free(url);
+  }
+  return 0;
+}
+
+char *sl_sql_files_reader(struct sl_store *st, const char *const *keys, size_t n, const struct sl_delete_file *dels,
+                          size_t n_dels, struct sl_err *err) {
+  const char **clean = sl_calloc(n + 1, sizeof *clean), **dirty = sl_calloc(n + 1, sizeof *dirty);
+  size_t nc = 0, nd = 0;
+  struct sl_buf b, d;
+  sl_buf_init(&b);
+  sl_buf_init(&d);
+  int rc = clean && dirty ? 0 : sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    /* This file's delete files, as one SELECT of (its URL, position). */
+    size_t k = 0;
+    for (size_t j = 0; j < n_dels; j++) {
+      if (strcmp(dels[j].data_path, keys[i])) continue;
+      if (!k++) {
+        sl_buf_puts(&d, nd ? " UNION ALL SELECT " : "SELECT ");
+        rc = put_urls(&d, st, &keys[i], 1, err);
+        sl_buf_puts(&d, " AS f, pos FROM read_parquet([");
+      } else {
+        sl_buf_putc(&d, ',');
+      }
+      if (!rc) rc = put_urls(&d, st, (const char *const *)&dels[j].path, 1, err);
+    }
+    if (k) sl_buf_puts(&d, "])");
+    if (k) dirty[nd++] = keys[i];
+    else clean[nc++] = keys[i];
+  }
+  if (!rc && nc) {
+    sl_buf_puts(&b, nd ? "(SELECT * FROM read_parquet([" : "read_parquet([");
+    rc = put_urls(&b, st, clean, nc, err);
+    sl_buf_puts(&b, nd ? "], union_by_name=true)" : "], union_by_name=true)");
+  }
+  if (!rc && nd) {
+    sl_buf_puts(&b, nc ? " UNION ALL BY NAME " : "(");
+    sl_buf_puts(&b, "SELECT _sl_t.* EXCLUDE (_sl_f, file_row_number) FROM read_parquet([");
+    rc = put_urls(&b, st, dirty, nd, err);
+    sl_buf_printf(&b, "], filename='_sl_f', file_row_number=true, union_by_name=true) AS _sl_t ANTI JOIN (%s) AS _sl_d"
+                      " ON _sl_t._sl_f = _sl_d.f AND _sl_t.file_row_number = _sl_d.pos)",
+                  d.data);
+  }
+  if (!rc && !b.data) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  sl_free(clean);
+  sl_free(dirty);
+  sl_buf_fini(&d);
+  if (rc) sl_buf_fini(&b);
+  return rc ? NULL : sl_buf_take(&b);
+}
+
 /* 1 if path is among files[0..n). */
 static int has_file(const struct sl_data_file *files, size_t n, const char *path) {
   for (size_t i = 0; i < n; i++)
@@ -128,11 +187,26 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
   struct sl_data_file *files = NULL;
   size_t nf = 0;
   struct sl_schema present = {0};
+  struct sl_delete_file *dels = NULL;
+  size_t n_dels = 0;
   struct sl_buf reader, b;
   sl_buf_init(&reader);
   sl_buf_init(&b);
   if ((rc = sl_catalog_schema_get(cat, t->table_id, schema_id, &sch, err))) goto out;
   if ((rc = sl_catalog_files_at(cat, t->table_id, snapshot_id, &files, &nf, err))) goto out;
+  if ((rc = sl_catalog_deletes_at(cat, t->table_id, snapshot_id, &dels, &n_dels, err))) goto out;
+  if (since && removed) {
+    /* Rows deleted since `since` are changes no delta of added files shows. */
+    struct sl_delete_file *od = NULL;
+    size_t n_od = 0;
+    if ((rc = sl_catalog_deletes_at(cat, t->table_id, since, &od, &n_od, err))) goto out;
+    for (size_t i = 0; i < n_dels; i++) {
+      int had = 0;
+      for (size_t j = 0; j < n_od && !had; j++) had = !strcmp(od[j].path, dels[i].path);
+      if (!had) (*removed)++;
+    }
+    sl_delete_file_list_free(od, n_od);
+  }
   if (since) {
     /* Keep the files added after `since`; count the ones it had that are gone. */
     size_t k = 0;
@@ -150,21 +224,18 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
     nf = k;
   }
   if (nf) {
-    sl_buf_puts(&reader, "read_parquet([");
-    for (size_t i = 0; i < nf; i++) {
-      char *url = sl_store_url(st, files[i].path);
-      if (!url) {
-        rc = sl_err_set(err, SL_EINVAL, "%s.%s: data file key '%s' is not inside the lake", t->ns, t->name, files[i].path);
-        goto out;
-      }
-      if (i) sl_buf_putc(&reader, ',');
-      sl_buf_sql_str(&reader, url);
-      sl_free(url);
-    }
-    if (sl_buf_puts(&reader, "], union_by_name=true)")) {
-      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    const char **keys = sl_calloc(nf, sizeof *keys);
+    char *r = NULL;
+    for (size_t i = 0; keys && i < nf; i++) keys[i] = files[i].path;
+    if (!keys) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    else if (!(r = sl_sql_files_reader(st, keys, nf, dels, n_dels, err))) rc = err->code;
+    sl_free(keys);
+    if (rc) {
+      sl_err_prefix(err, "%s.%s: ", t->ns, t->name);
       goto out;
     }
+    sl_buf_puts(&reader, r);
+    sl_free(r);
     if ((rc = sl_sql_describe(d, reader.data, &present, err))) {
       sl_err_prefix(err, "read %s.%s at snapshot %lld: ", t->ns, t->name, (long long)snapshot_id);
       goto out;
@@ -189,6 +260,7 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
 out:
   sl_schema_fini(&present);
   sl_data_file_list_free(files, nf);
+  sl_delete_file_list_free(dels, n_dels);
   sl_data_file_list_free(old, n_old);
   sl_schema_fini(&sch);
   sl_buf_fini(&reader);

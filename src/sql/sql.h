@@ -39,9 +39,18 @@ int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
                         const struct sl_table_info *t, int64_t snapshot_id, char **out,
                         struct sl_err *err);
 
+/* A relation (new string) reading data files with the rows their position delete
+ * files name left out: read_parquet of the files, or, when deletes apply, the files
+ * without deletes read as they are and the others anti-joined on (file, row number).
+ * Columns as in the files (union by name); NULL with err set if a key is not inside
+ * the lake. n must be > 0. */
+char *sl_sql_files_reader(struct sl_store *st, const char *const *keys, size_t n, const struct sl_delete_file *dels,
+                          size_t n_dels, struct sl_err *err);
+
 /* Like sl_sql_table_select, but reading only the files added after snapshot `since`
  * (0: all); removed (if non-NULL) gets how many files `since` had that snapshot_id has
- * not (a rewrite or delete, which no delta of added files can show). */
+ * not, plus the delete files added since (a rewrite or delete, which no delta of added
+ * files can show). */
 int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                               const struct sl_table_info *t, int64_t snapshot_id, int64_t since, char **out,
                               int64_t *removed, struct sl_err *err);

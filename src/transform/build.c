@@ -34,6 +34,21 @@ const struct sl_cfg_section sl_build_section = {
          "Data file size of incremental models. Their files are sorted by unique_key and a merge rewrites only the "
          "files holding changed keys, so smaller files make incremental builds cheaper (and reads a little slower).",
          0},
+        {"merge", SL_OPT_ENUM, offsetof(struct sl_build_cfg, merge), "merge-on-read", 0, -1,
+         "merge-on-read|copy-on-write",
+         "How incremental builds replace changed rows: `merge-on-read` keeps a data file and writes a small position "
+         "delete file hiding its changed rows (readers skip them), rewriting the file only once "
+         "`rewrite_deleted_percent` of it would be hidden; `copy-on-write` rewrites every file holding a changed key.",
+         0},
+        {"rewrite_deleted_percent", SL_OPT_INT, offsetof(struct sl_build_cfg, rewrite_deleted_percent), "20", 0, 100,
+         NULL,
+         "Merge-on-read: a data file is rewritten without its hidden rows once this percentage of them would be "
+         "hidden.",
+         0},
+        {"pack_small_files", SL_OPT_INT, offsetof(struct sl_build_cfg, pack_small_files), "8", 0, 100000, NULL,
+         "An incremental merge also rewrites the model's small files (under a quarter of `incremental_file_size`) "
+         "into fewer, once there are this many of them; 0 never packs.",
+         0},
         {NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0},
     },
     "Models (`sluice build`) and checks (`sluice check`).",

@@ -17,6 +17,39 @@ struct sl_bctx {
  * and sets *t to now. */
 void sl_build_phase_log(const char *model, const char *phase, int64_t *t);
 
+/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
+int sl_build_prunable_type(const char *t);
+
+/* An incremental model's merge into its table's current snapshot (build_merge.c). */
+struct sl_merge {
+  int ok;         /* 0: the changed rows' columns differ from the table's: rewrite it whole */
+  size_t n_files; /* the table's data files */
+  char **remove;  /* keys of the data files rewritten and the delete files replaced */
+  size_t n_remove;
+  char **keep; /* keys of the data files that stay */
+  size_t n_keep;
+  struct sl_delete_file *keep_dels; /* delete files that stay */
+  size_t n_keep_dels;
+  struct sl_delete_file *add_dels; /* new delete files (paths owned by stages) */
+  size_t n_add_dels;
+  struct sl_ingest_stage dels_stage; /* the staged delete files */
+  char *rewrite; /* SELECT of the rewritten files' rows that stay, or NULL */
+  size_t n_rewritten;
+  int64_t rewritten_rows, hidden_rows;
+};
+
+/* Plans and stages the merge of _sl_delta (the changed keys' new rows) for the keys in
+ * _sl_keys; `on` joins _sl_t (the table) to _sl_k (the keys). */
+int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target, const char *on,
+                  struct sl_merge *mg, struct sl_err *err);
+/* A relation reading the table as the merge leaves it, with stage's new data files. */
+char *sl_merge_reader(struct sl_bctx *x, const struct sl_merge *mg, const struct sl_ingest_stage *stage,
+                      struct sl_err *err);
+/* After the commit: the staged delete files are the table's now. */
+void sl_merge_committed(struct sl_merge *mg);
+/* Frees the merge, removing its staged delete files unless committed. */
+void sl_merge_fini(struct sl_store *st, struct sl_merge *mg);
+
 int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_model_result *res,
                    struct sl_err *err);
 

@@ -112,15 +112,6 @@ static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) 
   return all;
 }
 
-/* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
-static int prunable_type(const char *t) {
-  static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-                                   "UINTEGER", "UBIGINT", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", NULL};
-  for (int i = 0; ok[i]; i++)
-    if (!strcmp(t, ok[i])) return 1;
-  return 0;
-}
-
 /* The newest event_time of the target and its type, from the catalog's per-file
  * statistics (exact for these types: every file records its max), so that finding the
  * lookback bound reads no data. 0 with *hi NULL when some file has no such statistic.
@@ -138,7 +129,7 @@ static int event_time_max_from_stats(struct sl_bctx *x, const struct sl_model *m
   const char *t = NULL;
   for (size_t c = 0; !rc && c < s.n_cols; c++)
     if (!strcmp(s.cols[c].name, m->event_time)) t = s.cols[c].type;
-  int ok = !rc && t && prunable_type(t) && nf;
+  int ok = !rc && t && sl_build_prunable_type(t) && nf;
   size_t nv = 0;
   if (ok) sl_buf_printf(&q, "SELECT CAST(max(TRY_CAST(v AS %s)) AS VARCHAR) FROM (VALUES ", t);
   for (size_t i = 0; ok && i < nf; i++) {
@@ -192,9 +183,12 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       dl->full = 1;
       dl->why_full = sl_asprintf("input %s is new", qt);
     } else if (since == ti.current_snapshot) {
-      sl_buf_puts(&r, "(SELECT * FROM ");
+      /* An unchanged input is read whole: the changed one's rows may join any of it. */
       qname(&r, qt);
-      sl_buf_puts(&r, " WHERE false)");
+      sl_table_info_fini(&ti);
+      dl->rel[i] = sl_buf_take(&r);
+      sl_buf_fini(&r);
+      continue;
     } else {
       char *added = NULL;
       int64_t removed = 0;
@@ -212,7 +206,11 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
         sl_err_clear(err);
         sl_free(tq);
       }
-      if (removed && !is_cur) {
+      if (is_cur && !has_key(x, m, qt)) {
+        /* Its deleted rows cannot be told apart by the model's key. */
+        dl->full = 1;
+        dl->why_full = sl_asprintf("input %s changed and lacks a column of the unique key", qt);
+      } else if (removed && !is_cur) {
         dl->full = 1;
         dl->why_full = sl_asprintf("input %s rewrote %lld files", qt, (long long)removed);
       } else if (truncated) {
@@ -358,187 +356,30 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
 
 static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const struct sl_table_info *target,
                       const char *this_rel, struct delta *dl, struct sl_err *err) {
+  /* Changes of two inputs interact (new rows of one meet new rows of the other), which
+   * a delta of each cannot show: then the model is built in full. */
+  const char *changed[2] = {NULL, NULL};
+  size_t n_changed = 0;
+  for (size_t i = 0; i < m->n_deps; i++) {
+    struct sl_table_info ti = {0};
+    int is_cur = 0, rc = input_table(x->cat, m->deps[i].table, &ti, &is_cur, err);
+    if (rc) return rc;
+    json_t *rec = json_object_get(inputs, m->deps[i].table);
+    if (!json_is_integer(rec) || json_integer_value(rec) != ti.current_snapshot) {
+      if (n_changed < 2) changed[n_changed] = m->deps[i].table;
+      n_changed++;
+    }
+    sl_table_info_fini(&ti);
+  }
+  if (n_changed > 1) {
+    dl->full = 1;
+    dl->why_full = sl_asprintf("inputs %s and %s both changed", changed[0], changed[1]);
+    return 0;
+  }
   struct bound bd = {0};
   int rc = plan_delta_inputs(x, m, inputs, target, this_rel, dl, &bd, err);
   sl_free(bd.hi);
   sl_free(bd.type);
-  return rc;
-}
-
-/* A merge that rewrites only the target's files holding changed keys. */
-struct merge {
-  int ok;                 /* 0: rewrite the whole table instead */
-  char **remove;          /* keys of the touched files */
-  size_t n_remove, n_files;
-  struct sl_buf touched;  /* their URLs, quoted and comma-separated */
-  struct sl_buf keep;     /* URLs of the files that stay */
-  int64_t removed_rows;
-};
-
-static void merge_fini(struct merge *mg) {
-  for (size_t i = 0; i < mg->n_remove; i++) sl_free(mg->remove[i]);
-  sl_free(mg->remove);
-  sl_buf_fini(&mg->touched);
-  sl_buf_fini(&mg->keep);
-}
-
-static int same_columns(const struct sl_schema *a, const struct sl_schema *b) {
-  if (a->n_cols != b->n_cols) return 0;
-  for (size_t i = 0; i < a->n_cols; i++)
-    if (strcmp(a->cols[i].name, b->cols[i].name) || strcmp(a->cols[i].type, b->cols[i].type)) return 0;
-  return 1;
-}
-
-/* Finds the target's files that hold a key of _sl_keys: first by the files' min/max of
- * a single-column key in the catalog, then exactly by reading the key column of the
- * remaining candidates. The merge is possible when the changed rows have the table's
- * columns. */
-static int plan_merge(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target, const char *on,
-                      struct merge *mg, struct sl_err *err) {
-  struct sl_schema want = {0}, have = {0}, keys = {0};
-  struct sl_data_file *files = NULL;
-  size_t nf = 0;
-  char **urls = NULL;
-  unsigned char *cand = NULL;
-  struct sl_buf q;
-  sl_buf_init(&q);
-  int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &want, err);
-  if (!rc) rc = sl_sql_describe(x->d, "_sl_delta", &have, err);
-  if (!rc) rc = sl_sql_describe(x->d, "_sl_keys", &keys, err);
-  if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
-  if (rc || !same_columns(&want, &have)) goto out;
-  mg->n_files = nf;
-  urls = sl_calloc(nf + 1, sizeof *urls);
-  cand = sl_calloc(nf + 1, 1);
-  mg->remove = sl_calloc(nf + 1, sizeof *mg->remove);
-  if (!urls || !cand || !mg->remove) {
-    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-    goto out;
-  }
-  for (size_t i = 0; i < nf; i++) {
-    if (!(urls[i] = sl_store_url(x->o->st, files[i].path))) {
-      rc = sl_err_set(err, SL_EINVAL, "%s.%s: data file key '%s' is not inside the lake", m->ns, m->name, files[i].path);
-      goto out;
-    }
-    cand[i] = 1;
-  }
-  /* Pruning by partition, when the partition column is part of the key: a file whose
-   * partition value no changed key has cannot hold one. */
-  int part_in_key = 0;
-  for (size_t k = 0; m->partition && k < m->n_key; k++) part_in_key |= !strcmp(m->key[k], m->partition);
-  if (part_in_key && nf) {
-    struct sl_duck_result r;
-    sl_buf_puts(&q, "SELECT DISTINCT CAST(");
-    sl_buf_sql_ident(&q, m->partition);
-    sl_buf_puts(&q, " AS VARCHAR) FROM _sl_keys");
-    if ((rc = sl_duck_query(x->d, q.data, &r, err))) goto out;
-    int64_t nv = sl_duck_result_rows(&r);
-    char **vals = sl_calloc((size_t)nv + 1, sizeof *vals);
-    int has_null = 0;
-    for (int64_t k = 0; vals && k < nv; k++) has_null |= !(vals[k] = sl_duck_result_text(&r, 0, k));
-    sl_duck_result_fini(&r);
-    for (size_t i = 0; vals && !has_null && i < nf; i++) {
-      json_t *pj = files[i].partition ? json_loads(files[i].partition, 0, NULL) : NULL;
-      const char *v = json_string_value(json_object_get(pj, m->partition));
-      int found = !v; /* no recorded value: keep it */
-      for (int64_t k = 0; v && k < nv && !found; k++) found = !strcmp(vals[k], v);
-      if (!found) cand[i] = 0;
-      json_decref(pj);
-    }
-    for (int64_t k = 0; vals && k < nv; k++) sl_free(vals[k]);
-    sl_free(vals);
-    sl_buf_reset(&q);
-  }
-  /* Pruning by the catalog's statistics: a file whose [min, max] holds no changed key
-   * cannot hold one. */
-  if (m->n_key == 1 && keys.n_cols == 1 && prunable_type(keys.cols[0].type) && nf) {
-    size_t nv = 0;
-    sl_buf_puts(&q, "SELECT f.i FROM (VALUES ");
-    for (size_t i = 0; i < nf; i++) {
-      json_t *st = files[i].stats_json ? json_loads(files[i].stats_json, 0, NULL) : NULL;
-      json_t *c = json_object_get(st, m->key[0]);
-      const char *lo = json_string_value(json_object_get(c, "min")), *hi = json_string_value(json_object_get(c, "max"));
-      if (lo && hi && cand[i]) {
-        sl_buf_printf(&q, "%s(%zu, ", nv++ ? ", " : "", i);
-        sl_buf_sql_str(&q, lo);
-        sl_buf_puts(&q, ", ");
-        sl_buf_sql_str(&q, hi);
-        sl_buf_putc(&q, ')');
-        cand[i] = 0; /* a candidate only if a key falls in its range */
-      }
-      json_decref(st);
-    }
-    sl_buf_puts(&q, ") AS f(i, lo, hi) WHERE EXISTS (SELECT 1 FROM _sl_keys AS k WHERE k.");
-    sl_buf_sql_ident(&q, m->key[0]);
-    sl_buf_printf(&q, " BETWEEN CAST(f.lo AS %s) AND CAST(f.hi AS %s))", keys.cols[0].type, keys.cols[0].type);
-    struct sl_duck_result r;
-    if (nv) {
-      if ((rc = sl_duck_query(x->d, q.data, &r, err))) goto out;
-      for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
-        int64_t i = duckdb_value_int64(&r.r, 0, (idx_t)k);
-        if (i >= 0 && (size_t)i < nf) cand[i] = 1;
-      }
-      sl_duck_result_fini(&r);
-    }
-  }
-  /* Exactly: the candidates whose key column holds a changed key. */
-  unsigned char *hit = sl_calloc(nf + 1, 1);
-  if (!hit) {
-    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-    goto out;
-  }
-  sl_buf_reset(&q);
-  sl_buf_puts(&q, "SELECT DISTINCT _sl_file FROM read_parquet([");
-  size_t nc = 0;
-  for (size_t i = 0; i < nf; i++)
-    if (cand[i]) {
-      if (nc++) sl_buf_putc(&q, ',');
-      sl_buf_sql_str(&q, urls[i]);
-    }
-  sl_buf_printf(&q, "], filename='_sl_file', union_by_name=true) AS _sl_t SEMI JOIN _sl_keys AS _sl_k ON %s", on);
-  if (nc) {
-    struct sl_duck_result r;
-    if ((rc = sl_duck_query(x->d, q.data, &r, err))) {
-      sl_free(hit);
-      goto out;
-    }
-    for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
-      char *f = sl_duck_result_text(&r, 0, k);
-      for (size_t i = 0; f && i < nf; i++)
-        if (cand[i] && !strcmp(urls[i], f)) hit[i] = 1;
-      sl_free(f);
-    }
-    sl_duck_result_fini(&r);
-  }
-  for (size_t i = 0; i < nf; i++) {
-    struct sl_buf *b = hit[i] ? &mg->touched : &mg->keep;
-    if (b->len) sl_buf_putc(b, ',');
-    sl_buf_sql_str(b, urls[i]);
-    if (hit[i]) {
-      mg->remove[mg->n_remove++] = sl_strdup(files[i].path);
-      mg->removed_rows += files[i].rows;
-    }
-  }
-  sl_free(hit);
-  mg->ok = 1;
-  if (mg->n_remove) {
-    /* The touched files must read back with the table's columns. */
-    struct sl_schema t = {0};
-    sl_buf_reset(&q);
-    sl_buf_printf(&q, "read_parquet([%s], union_by_name=true)", mg->touched.data);
-    mg->ok = !sl_sql_describe(x->d, q.data, &t, err) && same_columns(&want, &t);
-    sl_err_clear(err);
-    sl_schema_fini(&t);
-  }
-out:
-  for (size_t i = 0; urls && i < nf; i++) sl_free(urls[i]);
-  sl_free(urls);
-  sl_free(cand);
-  sl_data_file_list_free(files, nf);
-  sl_schema_fini(&want);
-  sl_schema_fini(&have);
-  sl_schema_fini(&keys);
-  sl_buf_fini(&q);
   return rc;
 }
 
@@ -570,7 +411,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   struct sl_table_info target = {0};
   struct sl_ingest_stage stage = {0};
   struct delta dl = {0};
-  struct merge mg = {0};
+  struct sl_merge mg = {0};
   sl_buf_init(&dl.deleted);
   char *sql = NULL, *inputs = NULL, *summary = NULL, *reader = NULL;
   json_t *prev = NULL;
@@ -667,7 +508,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       sl_buf_json_str(&sb, sql);
       sl_buf_putc(&sb, '}');
       struct sl_commit c = {m->ns, m->name, target.current_snapshot, target.current_snapshot ? "replace" : "create",
-                            sb.data, &s, NULL, 0, 1, NULL, 0};
+                            sb.data, &s, NULL, 0, 1, NULL, 0, NULL, 0};
       rc = sl_catalog_commit(x->cat, &c, &res->snapshot_id, err);
       sl_buf_fini(&sb);
       res->how = sl_strdup("view");
@@ -711,15 +552,12 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_buf_reset(&sel);
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
                   dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
-    if (!(rc = sl_duck_exec(x->d, sel.data, err))) rc = plan_merge(x, m, &target, on.data, &mg, err);
-    sl_build_phase_log(m->name, "key lookup", &tp);
+    if (!(rc = sl_duck_exec(x->d, sel.data, err))) rc = sl_merge_plan(x, m, &target, on.data, &mg, err);
+    sl_build_phase_log(m->name, "merge plan", &tp);
     sl_buf_reset(&sel);
-    if (!rc && mg.ok && mg.n_remove)
-      sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM read_parquet([%s], union_by_name=true) AS _sl_t ANTI JOIN "
-                          "_sl_keys AS _sl_k ON %s UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
-                    mg.touched.data, on.data, order.data ? order.data : "");
-    else if (!rc && mg.ok)
-      sl_buf_printf(&sel, "SELECT * FROM _sl_delta%s", order.data ? order.data : "");
+    if (!rc && mg.ok)
+      sl_buf_printf(&sel, "SELECT * FROM (%s%sSELECT * FROM _sl_delta)%s", mg.rewrite ? mg.rewrite : "",
+                    mg.rewrite ? " UNION ALL BY NAME " : "", order.data ? order.data : "");
     else if (!rc)
       sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN _sl_keys AS _sl_k ON %s"
                           " UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
@@ -741,21 +579,13 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   sl_build_phase_log(m->name, "write", &tp);
   res->rows = stage.rows;
   if (incremental && mg.ok) {
-    /* The new table: the files that stay and the staged ones. */
-    res->rows = target.rows - mg.removed_rows + stage.rows;
-    struct sl_buf rb;
-    sl_buf_init(&rb);
-    sl_buf_printf(&rb, "read_parquet([%s", mg.keep.data ? mg.keep.data : "");
-    for (size_t i = 0; i < stage.w.n; i++) {
-      if (i || mg.keep.len) sl_buf_putc(&rb, ',');
-      sl_buf_sql_str(&rb, stage.w.urls[i]);
-    }
-    sl_buf_puts(&rb, "], union_by_name=true)");
-    reader = mg.keep.len || stage.w.n ? sl_buf_take(&rb) : sl_ingest_stage_reader(&stage);
-    sl_buf_fini(&rb);
+    /* The new table: the files that stay, their delete files, and the staged ones. */
+    res->rows = target.rows - mg.hidden_rows - mg.rewritten_rows + stage.rows;
+    if (!(reader = sl_merge_reader(x, &mg, &stage, err))) rc = err->code;
   } else {
     reader = sl_ingest_stage_reader(&stage);
   }
+  if (rc) goto out;
   res->checks_from = x->checks->n;
   rc = reader ? run_checks(x, m, qualified, reader, x->checks, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   res->checks_to = x->checks->n;
@@ -768,8 +598,10 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     goto out;
   }
   if (incremental && mg.ok)
-    res->how = sl_asprintf("incremental: %lld changed rows merged, %zu of %zu files rewritten (%lld rows)",
-                           (long long)changed, mg.n_remove, mg.n_files, (long long)mg.removed_rows);
+    res->how = sl_asprintf("incremental: %lld changed rows merged; of %zu files %zu rewritten (%lld rows), %zu with "
+                           "delete files (%lld rows hidden)",
+                           (long long)changed, mg.n_files, mg.n_rewritten, (long long)mg.rewritten_rows,
+                           mg.n_add_dels, (long long)mg.hidden_rows);
   else if (incremental)
     res->how = sl_asprintf("incremental: %lld changed rows merged", (long long)changed);
   else
@@ -783,7 +615,9 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   else if (incremental && mg.ok)
     rc = sl_ingest_stage_commit_merge(x->cat, &stage, m->ns, m->name, target.current_snapshot,
-                                      (const char *const *)mg.remove, mg.n_remove, summary, &res->snapshot_id, err);
+                                      (const char *const *)mg.remove, mg.n_remove, mg.add_dels, mg.n_add_dels, summary,
+                                      &res->snapshot_id, err);
+  if (!rc && incremental && mg.ok) sl_merge_committed(&mg);
   else
     rc = sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
                                 &res->snapshot_id, err);
@@ -797,7 +631,7 @@ out:
   sl_free(dl.rel);
   sl_free(dl.why_full);
   sl_buf_fini(&dl.deleted);
-  merge_fini(&mg);
+  sl_merge_fini(x->o->st, &mg);
   json_decref(prev);
   sl_table_info_fini(&target);
   sl_buf_fini(&this_rel);

@@ -126,6 +126,9 @@ struct sl_build_cfg {
   int64_t threads;
   int64_t quarantine_limit;
   int64_t incremental_file_size;
+  int merge;                       /* 0 merge-on-read, 1 copy-on-write */
+  int64_t rewrite_deleted_percent; /* a file is rewritten once this share of its rows would be hidden */
+  int64_t pack_small_files;        /* small files are packed together once this many exist; 0: never */
 };
 extern const struct sl_cfg_section sl_build_section;
 
@@ -141,6 +144,9 @@ struct sl_build_opts {
   int threads;
   int64_t quarantine_limit;
   int64_t incremental_file_size; /* bytes per data file of incremental models; 0: the ingest's */
+  int copy_on_write;              /* merges rewrite every touched file instead of writing delete files */
+  int64_t rewrite_deleted_percent; /* merge-on-read: rewrite a file once this % of its rows would be hidden */
+  int64_t pack_small_files;        /* pack files under a quarter of incremental_file_size once this many; 0: never */
   int progress;
   volatile int *cancel;
 };

@@ -1,6 +1,7 @@
 /* test_catalog.c: the SQLite catalog: commits and their checks, schema versions with
  * stable field ids, optimistic concurrency between handles and between processes,
- * time travel, drops, and the messages of each error. */
+ * time travel, position delete files and the rows they hide, drops, and the messages of
+ * each error. */
 #include "test.h"
 
 #include "catalog/catalog.h"
@@ -358,6 +359,94 @@ static void test_remove_files(void) {
   sl_catalog_close(cat);
 }
 
+/* rows of table t at its current snapshot, and its live delete files */
+static int64_t rows_of(struct sl_catalog *cat, const char *t, size_t *n_dels) {
+  struct sl_table_info ti = {0};
+  struct sl_err err = {0};
+  struct sl_delete_file *d = NULL;
+  CHECK_EQ_INT(sl_catalog_table_get(cat, "bronze", t, &ti, &err), 0);
+  CHECK_EQ_INT(sl_catalog_deletes_at(cat, ti.table_id, ti.current_snapshot, &d, n_dels, &err), 0);
+  sl_delete_file_list_free(d, *n_dels);
+  int64_t rows = ti.rows;
+  sl_table_info_fini(&ti);
+  return rows;
+}
+
+static void test_delete_files(void) {
+  struct sl_catalog *cat = open_cat();
+  struct sl_err err = {0};
+  const char *n1[] = {"id"}, *t1[] = {"BIGINT"};
+  struct sl_schema s1 = schema_of(n1, t1, 1);
+  int64_t a = 0, b = 0, m1 = 0, m2 = 0, m3 = 0, x = 0;
+  size_t nd = 0;
+  CHECK_EQ_INT(commit(cat, "del", 0, &s1, "bronze/del/data/a.parquet", 100, 0, &a, &err), 0);
+  CHECK_EQ_INT(commit(cat, "del", a, &s1, "bronze/del/data/b.parquet", 50, 0, &b, &err), 0);
+  /* A merge: new rows, and 3 rows of a hidden. */
+  struct sl_data_file add = {.path = "bronze/del/data/c.parquet", .rows = 4, .bytes = 40, .stats_json = "{}"};
+  struct sl_delete_file d1 = {.path = "bronze/del/data/d1.parquet", .data_path = "bronze/del/data/a.parquet", .rows = 3, .bytes = 9};
+  struct sl_commit c = {.ns = "bronze", .table = "del", .expected_parent = b, .operation = "merge", .schema = &s1,
+                        .add = &add, .n_add = 1, .add_deletes = &d1, .n_add_deletes = 1};
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c, &m1, &err), 0);
+  CHECK_EQ_INT(rows_of(cat, "del", &nd), 151);
+  CHECK_EQ_INT(nd, 1);
+  /* Touched again: a's delete file is replaced by one hiding 5 rows. */
+  struct sl_delete_file d2 = {.path = "bronze/del/data/d2.parquet", .data_path = "bronze/del/data/a.parquet", .rows = 5, .bytes = 9};
+  const char *gone[] = {"bronze/del/data/d1.parquet"};
+  struct sl_commit c2 = {.ns = "bronze", .table = "del", .expected_parent = m1, .operation = "merge", .schema = &s1,
+                         .remove = gone, .n_remove = 1, .add_deletes = &d2, .n_add_deletes = 1};
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c2, &m2, &err), 0);
+  CHECK_EQ_INT(rows_of(cat, "del", &nd), 149);
+  CHECK_EQ_INT(nd, 1);
+  /* Time travel sees the delete file of its snapshot. */
+  struct sl_table_info ti = {0};
+  struct sl_delete_file *d = NULL;
+  CHECK_EQ_INT(sl_catalog_table_get(cat, "bronze", "del", &ti, &err), 0);
+  CHECK_EQ_INT(sl_catalog_deletes_at(cat, ti.table_id, m1, &d, &nd, &err), 0);
+  CHECK_EQ_INT(nd, 1);
+  if (nd) CHECK_STR(d[0].path, "bronze/del/data/d1.parquet");
+  sl_delete_file_list_free(d, nd);
+  CHECK_EQ_INT(sl_catalog_deletes_at(cat, ti.table_id, b, &d, &nd, &err), 0);
+  CHECK_EQ_INT(nd, 0);
+  sl_delete_file_list_free(d, nd);
+  struct sl_snapshot *ss = NULL;
+  size_t ns = 0;
+  CHECK_EQ_INT(sl_catalog_snapshot_list(cat, ti.table_id, &ss, &ns, &err), 0);
+  for (size_t i = 0; i < ns; i++)
+    if (ss[i].snapshot_id == m1) CHECK_EQ_INT(ss[i].rows, 151);
+  sl_snapshot_list_free(ss, ns);
+  sl_table_info_fini(&ti);
+  /* Removing (rewriting) a retires its delete file with it: 95 of a's rows rewritten. */
+  struct sl_data_file a2 = {.path = "bronze/del/data/a2.parquet", .rows = 95, .bytes = 950, .stats_json = "{}"};
+  const char *gone_a[] = {"bronze/del/data/a.parquet"};
+  struct sl_commit c3 = {.ns = "bronze", .table = "del", .expected_parent = m2, .operation = "merge", .schema = &s1,
+                         .add = &a2, .n_add = 1, .remove = gone_a, .n_remove = 1};
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c3, &m3, &err), 0);
+  CHECK_EQ_INT(rows_of(cat, "del", &nd), 149);
+  CHECK_EQ_INT(nd, 0);
+  /* A delete file for a data file no longer live is a conflict, and changes nothing. */
+  c2.expected_parent = m3;
+  c2.n_remove = 0;
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c2, &x, &err), SL_ECONFLICT);
+  CHECK_CONTAINS(err.msg, "bronze/del/data/a.parquet");
+  /* So is removing a delete file that is gone. */
+  c2.n_remove = 1;
+  c2.n_add_deletes = 0;
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c2, &x, &err), SL_ECONFLICT);
+  CHECK_CONTAINS(err.msg, "bronze/del/data/d1.parquet");
+  CHECK_EQ_INT(rows_of(cat, "del", &nd), 149);
+  /* Bad delete files are refused before the backend. */
+  struct sl_delete_file bad = {.path = "bronze/del/data/x.parquet", .data_path = NULL, .rows = 1};
+  struct sl_commit c4 = {.ns = "bronze", .table = "del", .expected_parent = m3, .operation = "merge", .schema = &s1,
+                         .add_deletes = &bad, .n_add_deletes = 1};
+  CHECK_EQ_INT(sl_catalog_commit(cat, &c4, &x, &err), SL_EINVAL);
+  /* Replacing the table retires every delete file. */
+  CHECK_EQ_INT(commit(cat, "del", m3, &s1, "bronze/del/data/r.parquet", 7, 1, &x, &err), 0);
+  CHECK_EQ_INT(rows_of(cat, "del", &nd), 7);
+  CHECK_EQ_INT(nd, 0);
+  sl_schema_fini(&s1);
+  sl_catalog_close(cat);
+}
+
 int main(void) {
   snprintf(url, sizeof url, "sqlite:%s/catalog.db", sl_test_tmpdir());
   TEST_RUN(test_open_and_namespaces);
@@ -365,6 +454,7 @@ int main(void) {
   TEST_RUN(test_schema_versions);
   TEST_RUN(test_conflicts);
   TEST_RUN(test_remove_files);
+  TEST_RUN(test_delete_files);
   TEST_RUN(test_concurrent_processes);
   TEST_RUN(test_drop_and_errors);
   TEST_RUN(test_newer_format_refused);

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test_incremental.sh: an incremental model equals the same model built in full, over
 # many random histories of inserts, updates (new versions of a key), late rows (old
-# event times arriving now, some rows without one) and rewrites of the input; a build without changes is a
-# no-op; deletes of a changelog input are covered by tests/cdc.
+# event times arriving now, some rows without one) and rewrites of the input, with both
+# merge modes (position delete files, or rewriting touched files) and different rewrite
+# limits; a build without changes is a no-op; what each merge writes; deletes of a
+# changelog input are covered by tests/cdc.
 source "$(dirname "$0")/../lib.sh"
 P=$T/p
 S() { "$SLUICE" --project "$P" "$@"; }
@@ -41,8 +43,19 @@ PY
 }
 
 seeds=${SL_INCR_SEEDS:-8}
+# merge_mode MODE PERCENT: the build section of the project.
+merge_mode() {
+  sed -i '/^build:/,$d' "$P/sluice.yaml"
+  printf 'build:\n  merge: %s\n  rewrite_deleted_percent: %s\n  pack_small_files: %s\n' "$1" "$2" "${3:-8}" >> "$P/sluice.yaml"
+}
 for seed in $(seq 1 "$seeds"); do
   rm -rf "$P/lake" "$P/.sluice" && "$SLUICE" init "$P" >/dev/null 2>&1
+  case $((seed % 4)) in
+    0) merge_mode copy-on-write 20 ;;
+    1) merge_mode merge-on-read 20 ;;
+    2) merge_mode merge-on-read 100 ;; # never rewrite: delete files pile up
+    3) merge_mode merge-on-read 2 ;;   # rewrite on almost every touch
+  esac
   for step in 0 1 2 3; do
     batch "$seed" "$step" > "$T/b.csv"
     mode=append
@@ -64,7 +77,7 @@ for seed in $(seq 1 "$seeds"); do
       fail "seed $seed step $step: not built incrementally: $out"
     fi
   done
-  ok "seed $seed: incremental equals full after 4 batches"
+  ok "seed $seed ($(grep -A1 '^build:' "$P/sluice.yaml" | tail -1 | tr -d ' ')): incremental equals full after 4 batches"
 done
 expect_contains "the last rewrite fell back to a full build" "$(q "select how from audit.build_runs where model = 'inc' order by finished_at desc limit 1")" "full"
 n=$(S snapshots silver.inc --format csv | tail -n +2 | wc -l)
@@ -72,9 +85,11 @@ expect_contains "a build without changes" "$(S build)" "fresh"
 expect_eq "... makes no snapshot" "$(S snapshots silver.inc --format csv | tail -n +2 | wc -l)" "$n"
 expect_ok "--full-refresh rebuilds" S build --full-refresh --select inc
 expect_eq "... and still equals full" "$(q "select count(*) from (select * from silver.inc except all select * from silver.full)")" "0"
-# The merge rewrites only the files holding changed keys; new keys go to new files.
+# Copy-on-write: the merge rewrites only the files holding changed keys; new keys go
+# to new files.
 # (inc_pos has no lookback window, which would recompute the newest rows too.)
 rm -rf "$P/lake" "$P/.sluice" && "$SLUICE" init "$P" >/dev/null 2>&1
+merge_mode copy-on-write 20
 files() { S describe "silver.$1" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])'; }
 same() { q "select count(*) from ((select * from silver.$1 except all select * from silver.$2) union all (select * from silver.$2 except all select * from silver.$1))"; }
 for b in 0 1 2 3 4 5; do
@@ -83,14 +98,14 @@ print('id,ver,val,ts')
 for i in range(40): print(f'{$b * 1000 + i},{$b},{i},2026-01-0{1 + $b} 00:00:00')" > "$T/b.csv"
   S ingest "$T/b.csv" --into bronze.ev >/dev/null
   out=$(S build --select inc_pos --format json)
-  [ $b = 0 ] || expect_contains "new keys only (batch $b): no file rewritten" "$out" "40 changed rows merged, 0 of $b files rewritten"
+  [ $b = 0 ] || expect_contains "new keys only (batch $b): no file rewritten" "$out" "40 changed rows merged; of $b files 0 rewritten (0 rows), 0 with delete files"
 done
 expect_eq "six batches, six files" "$(files inc_pos)" "6"
 # New versions of keys of batches 2 and 4 only; 2005's is filtered out.
 printf 'id,ver,val,ts\n2003,10,7,2026-01-09 00:00:00\n2005,10,-8,2026-01-09 00:00:00\n4001,10,9,2026-01-09 00:00:00\n' > "$T/b.csv"
 S ingest "$T/b.csv" --into bronze.ev >/dev/null
 out=$(S build --select inc_pos --format json)
-expect_contains "updates in two files: only those are rewritten" "$out" "2 changed rows merged, 2 of 6 files rewritten"
+expect_contains "updates in two files: only those are rewritten" "$out" "2 changed rows merged; of 6 files 2 rewritten (80 rows), 0 with delete files"
 expect_eq "... the table has 4 + 1 files" "$(files inc_pos)" "5"
 expect_eq "... the snapshot is a merge" "$(S snapshots silver.inc_pos --format csv | tail -1 | grep -c merge)" "1"
 expect_eq "... the filtered-out key left" "$(q "select count(*) from silver.inc_pos where id = 2005")" "0"
@@ -100,7 +115,7 @@ expect_eq "... and it equals the full build" "$(same inc_pos full_pos)" "0"
 printf 'id,ver,val,ts\n1002,20,-1,2026-01-10 00:00:00\n5039,20,3,2026-01-10 00:00:00\n' > "$T/b.csv"
 S ingest "$T/b.csv" --into bronze.ev >/dev/null
 out=$(S build --select 'inc_pos full_pos' --format json)
-expect_contains "again: two files" "$out" "1 changed rows merged, 2 of 5 files rewritten"
+expect_contains "again: two files" "$out" "1 changed rows merged; of 5 files 2 rewritten"
 expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
 # The lookback window: the keys recomputed are the new rows' and those of every row
 # within 1 day of the newest ts in silver.inc (2026-01-10, from the catalog's file
@@ -119,4 +134,97 @@ expect_eq "... the bound read from statistics" "$(grep -c 'max(TRY_CAST(v AS TIM
 expect_eq "... no scan of silver.inc" "$(grep -c 'typeof(max(' "$T/debug.log")" "0"
 expect_contains "... each phase's time is logged" "$(cat "$T/debug.log")" 'phase="key lookup"'
 expect_eq "... equal to the full build" "$(same inc full)" "0"
+# Merge-on-read: the same history keeps every data file and hides the changed rows with
+# a position delete file per touched file, replaced (not added to) when touched again.
+rm -rf "$P/lake" "$P/.sluice" && "$SLUICE" init "$P" >/dev/null 2>&1
+merge_mode merge-on-read 20 0
+dels() { S describe "silver.$1" --files --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["delete_files"]), sum(f["rows"] for f in d["delete_files"]))'; }
+for b in 0 1 2 3 4 5; do
+  python3 -c "
+print('id,ver,val,ts')
+for i in range(40): print(f'{$b * 1000 + i},{$b},{i},2026-01-0{1 + $b} 00:00:00')" > "$T/b.csv"
+  S ingest "$T/b.csv" --into bronze.ev >/dev/null
+  S build --select inc_pos >/dev/null
+done
+before=$(S snapshots silver.inc_pos --format csv | tail -1 | cut -d, -f1)
+printf 'id,ver,val,ts\n2003,10,7,2026-01-09 00:00:00\n2005,10,-8,2026-01-09 00:00:00\n4001,10,9,2026-01-09 00:00:00\n' > "$T/b.csv"
+S ingest "$T/b.csv" --into bronze.ev >/dev/null
+out=$(S build --select inc_pos --format json)
+expect_contains "updates in two files: none rewritten, two delete files" "$out" "2 changed rows merged; of 6 files 0 rewritten (0 rows), 2 with delete files (3 rows hidden)"
+expect_eq "... six data files and the new one" "$(files inc_pos)" "7"
+expect_eq "... two delete files hiding 3 rows" "$(dels inc_pos)" "2 3"
+expect_eq "... the snapshot is a merge" "$(S snapshots silver.inc_pos --format csv | tail -1 | grep -c merge)" "1"
+expect_eq "... the filtered-out key left" "$(q "select count(*) from silver.inc_pos where id = 2005")" "0"
+expect_eq "... the catalog's row count" "$(S describe silver.inc_pos --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"])')" "239"
+expect_eq "... which the view has" "$(q "select count(*) from silver.inc_pos")" "239"
+S build --select full_pos >/dev/null
+expect_eq "... and it equals the full build" "$(same inc_pos full_pos)" "0"
+expect_eq "... the snapshot before still reads whole" "$(S sql --as-of "$before" --format csv "select count(*) from silver.inc_pos where id in (2003, 2005, 4001)" | tail -1)" "3"
+# DuckDB, reading the files itself, finds exactly the hidden rows in the delete files.
+S describe silver.inc_pos --files --format json |
+  python3 -c 'import json,sys; [print(x["data_path"], x["path"]) for x in json.load(sys.stdin)["delete_files"]]' > "$T/dels"
+expect_eq "... the delete files name the old rows of 2003, 2005 and 4001" "$(while read -r data del; do
+  q "select d.id from read_parquet('$P/lake/$data', file_row_number=true) d join read_parquet('$P/lake/$del') x on d.file_row_number = x.pos and x.file_path = '$data'"; done < "$T/dels" | sort | tr '\n' ' ')" "2003 2005 4001 "
+printf 'id,ver,val,ts\n2007,20,-1,2026-01-10 00:00:00\n5039,20,3,2026-01-10 00:00:00\n' > "$T/b.csv"
+S ingest "$T/b.csv" --into bronze.ev >/dev/null
+out=$(S build --select 'inc_pos full_pos' --format json)
+expect_contains "again, batch 2's file: its delete file replaced" "$out" "1 changed rows merged; of 7 files 0 rewritten (0 rows), 2 with delete files (2 rows hidden)"
+expect_eq "... three delete files, 5 rows" "$(dels inc_pos)" "3 5"
+expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
+# Past the limit (5% of a 40-row file), the touched file is rewritten and its delete
+# file retired with it.
+merge_mode merge-on-read 5 0
+printf 'id,ver,val,ts\n2009,30,1,2026-01-11 00:00:00\n' > "$T/b.csv"
+S ingest "$T/b.csv" --into bronze.ev >/dev/null
+out=$(S build --select 'inc_pos full_pos' --format json)
+expect_contains "a third row of batch 2's file: it is rewritten" "$out" "1 changed rows merged; of 8 files 1 rewritten (37 rows), 0 with delete files"
+expect_eq "... its delete file went with it" "$(dels inc_pos)" "2 2"
+expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
+# A failed error-level check publishes nothing: no snapshot, no delete file left behind.
+mkdir -p "$P/checks"
+printf 'checks:\n  - table: inc_pos\n    columns:\n      val:\n        - between: {min: -1000, max: 1000}\n' > "$P/checks/inc_pos.yml"
+n=$(ls "$P"/lake/silver/inc_pos/data/*.parquet | wc -l)
+snap=$(S describe silver.inc_pos --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"])')
+printf 'id,ver,val,ts\n1003,40,5000,2026-01-12 00:00:00\n' > "$T/b.csv"
+S ingest "$T/b.csv" --into bronze.ev >/dev/null
+expect_exit "a merge failing its check" 1 S build --select inc_pos
+expect_eq "... leaves the snapshot" "$(S describe silver.inc_pos --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["snapshot"])')" "$snap"
+expect_eq "... and no file behind" "$(ls "$P"/lake/silver/inc_pos/data/*.parquet | wc -l)" "$n"
+rm -f "$P/checks/inc_pos.yml"
+# Small files are packed once there are eight: here every file is small.
+merge_mode merge-on-read 20 8
+for b in 6; do
+  printf 'id,ver,val,ts\n%s,50,1,2026-01-13 00:00:00\n' "$((b * 1000))" > "$T/b.csv"
+  S ingest "$T/b.csv" --into bronze.ev >/dev/null
+  out=$(S build --select 'inc_pos full_pos' --format json)
+done
+expect_contains "eight small files: packed into one" "$out" "of 8 files 8 rewritten"
+expect_eq "... one data file, no delete file" "$(files inc_pos) $(dels inc_pos)" "1 0 0"
+expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
+# Two inputs: when one changed, the other is read whole (its rows may join any of the
+# changed ones); when both changed, the model is built in full.
+rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"
+join="SELECT e.id, e.val, d.label FROM {{ source('bronze', 'ev') }} e JOIN {{ source('bronze', 'dim') }} d ON e.id % 3 = d.grp"
+printf "{{ config(materialized='incremental', unique_key='id') }}\n%s\n" "$join" > "$P/models/j_inc.sql"
+printf "{{ config(materialized='table') }}\n%s\n" "$join" > "$P/models/j_full.sql"
+printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 00:00:00\n3,1,30,2026-01-01 00:00:00\n' > "$T/e.csv"
+printf 'grp,label\n0,zero\n1,one\n' > "$T/d.csv"
+S ingest "$T/e.csv" --into bronze.ev >/dev/null && S ingest "$T/d.csv" --into bronze.dim >/dev/null
+S build >/dev/null
+printf 'id,ver,val,ts\n4,1,40,2026-01-02 00:00:00\n5,1,50,2026-01-02 00:00:00\n' > "$T/e.csv"
+S ingest "$T/e.csv" --into bronze.ev >/dev/null
+out=$(S build --format json)
+expect_contains "new rows of one input meet all of the other" "$out" "1 changed rows merged"
+expect_eq "... equal to the full build" "$(same j_inc j_full)" "0"
+printf 'grp,label\n2,two\n' > "$T/d.csv"
+S ingest "$T/d.csv" --into bronze.dim >/dev/null
+out=$(S build --format json)
+expect_contains "a new row of the other input finds its old rows" "$out" "2 changed rows merged"
+expect_eq "... equal to the full build" "$(same j_inc j_full)" "0"
+printf 'id,ver,val,ts\n6,1,60,2026-01-03 00:00:00\n' > "$T/e.csv"
+printf 'grp,label\n3,three\n' > "$T/d.csv"
+S ingest "$T/e.csv" --into bronze.ev >/dev/null && S ingest "$T/d.csv" --into bronze.dim >/dev/null
+out=$(S build --format json)
+expect_contains "both changed: built in full" "$out" "full: inputs bronze.ev and bronze.dim both changed"
+expect_eq "... equal to the full build" "$(same j_inc j_full)" "0"
 finish

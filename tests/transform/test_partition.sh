@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_partition.sh: models with partition=: files laid out in <col>=<value>/ folders,
 # each file's value recorded in the catalog, the table reading back whole; an
-# incremental merge keyed on (day, id) rewrites only the partitions its keys are in and
+# incremental merge keyed on (day, id) touches only the partitions its keys are in and
 # still equals a full build.
 source "$(dirname "$0")/../lib.sh"
 P=$T/p
@@ -33,21 +33,24 @@ expect_eq "... and each region, decoded" "$(parts by_region region)" "10:68 nort
 expect_eq "region values come back as written" "$(q "select string_agg(distinct region, '|' order by region) from silver.by_region")" "10|north/east|s p"
 
 # Changes on one day only (new versions of ids 3 and 7, which with a new region are
-# new groups beside the old ones, and a new id 60): the merge rewrites that
-# partition's file and no other.
+# new groups beside the old ones, and a new id 60): the merge hides the two old rows of
+# that partition's file with a delete file and touches no other.
 printf 'id,day,region,val\n3,2026-01-02,s p,999\n7,2026-01-02,s p,998\n60,2026-01-02,s p,5\n' > "$T/b.csv"
 S ingest "$T/b.csv" --into bronze.ev >/dev/null
 out=$(S build --format json)
-expect_contains "one day changed: one of four files rewritten" "$out" "5 changed rows merged, 1 of 4 files rewritten"
-expect_eq "... the others are the same files" "$(S describe silver.by_day --files --format json | python3 -c '
+expect_contains "one day changed: one of four files touched" "$out" "5 changed rows merged; of 4 files 0 rewritten (0 rows), 1 with delete files (2 rows hidden)"
+expect_contains "... the delete file is for that day's file" "$(S describe silver.by_day --files --format json | python3 -c '
+import json, sys
+print(" ".join(f["data_path"].split("/")[-2] + ":" + str(f["rows"]) for f in json.load(sys.stdin)["delete_files"]))')" "day=2026-01-02:2"
+expect_eq "... the files are the same, and a new one" "$(S describe silver.by_day --files --format json | python3 -c '
 import json, sys
 print(sum(1 for f in json.load(sys.stdin)["data_files"] if "2026-01-02" not in f["path"]))')" "3"
 expect_eq "... and it equals the full build" "$(same by_day flat)" "0"
-expect_eq "... and its partition is recorded" "$(parts by_day day)" "2026-01-01:50 2026-01-02:53 2026-01-03:50 2026-01-04:50"
+expect_eq "... and its partition is recorded" "$(parts by_day day)" "2026-01-01:50 2026-01-02:5 2026-01-02:50 2026-01-03:50 2026-01-04:50"
 # A new day: a new partition, nothing rewritten.
 printf 'id,day,region,val\n1,2026-01-09,s p,1\n' > "$T/c.csv"
 S ingest "$T/c.csv" --into bronze.ev >/dev/null
-expect_contains "a new day: no file rewritten" "$(S build --format json)" "1 changed rows merged, 0 of 4 files rewritten"
+expect_contains "a new day: no file rewritten" "$(S build --format json)" "1 changed rows merged; of 5 files 0 rewritten (0 rows), 0 with delete files"
 expect_eq "... equal to full" "$(same by_day flat)" "0"
 printf "{{ config(materialized='table', partition='nosuchcol') }}\n%s\n" "$body" > "$P/models/bad.sql"
 expect_exit "an unknown partition column fails the model" 1 S build --select bad
