@@ -322,7 +322,6 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       sl_buf_init(&mk);
       sl_buf_printf(&mk, "CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT %s FROM %s", ck.data, k.data, r.data);
       rc = sl_duck_exec(x->d, mk.data, err);
-      sl_buf_fini(&mk);
       if (!rc) {
         sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
         qname(&w, qt);
@@ -332,7 +331,15 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
         /* Those keys are recomputed: whatever the model now gives for them (maybe no
          * row, when its filter drops the new version) replaces what the table had. */
         sl_buf_printf(&dl->deleted, "%s(SELECT * FROM %s)", dl->deleted.len ? " UNION " : "", ck.data);
+        /* Their rows are read once into a temporary table: planned inside the model's
+         * query (windows, aggregates), the join is slower by half. */
+        sl_buf_reset(&mk);
+        sl_buf_printf(&mk, "CREATE OR REPLACE TEMP TABLE _sl_in_%zu AS SELECT * FROM %s", i, w.data);
+        rc = mk.data ? sl_duck_exec(x->d, mk.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+        sl_buf_reset(&w);
+        sl_buf_printf(&w, "_sl_in_%zu", i);
       }
+      sl_buf_fini(&mk);
       sl_buf_fini(&r);
       sl_buf_fini(&k);
       sl_buf_fini(&eq);

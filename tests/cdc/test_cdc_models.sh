@@ -2,8 +2,9 @@
 # test_cdc_models.sh: changes captured from a real PostgreSQL 15 feeding an incremental
 # model end to end. `sluice cdc` writes bronze.loans_changes; an incremental model over
 # bronze.loans_current is rebuilt after rounds of inserts, updates, deletes, keys
-# deleted and inserted again, rows its filter drops, and a truncate; after each round
-# it equals PostgreSQL's table (checksum by key) and the same model built in full.
+# deleted and inserted again, rows its filter drops, seeded random rounds of all of
+# these, and a truncate; after each round it equals PostgreSQL's table (checksum by
+# key) and the same model built in full.
 source "$(dirname "$0")/../lib.sh"
 pg_private "tables: [loans]"
 psql <<'SQL'
@@ -58,6 +59,20 @@ expect_eq "... id 7 is back, id 8 gone" "$(q "SELECT string_agg(id || ':' || amo
 
 psql -c "DELETE FROM loans WHERE id % 2 = 0" >/dev/null
 round "half the keys deleted" "incremental"
+
+# Seeded random rounds: inserts of new and deleted keys, updates, deletes, rows the
+# filter drops and brings back (the merge hides rows with delete files, and rewrites
+# the files where too many would be hidden).
+for seed in 1 2 3 4 5; do
+  psql >/dev/null <<SQL
+SELECT setseed(0.$seed);
+INSERT INTO loans SELECT g, g * 10, 'open' FROM generate_series(1, 4000) g WHERE random() < 0.05 ON CONFLICT (id) DO NOTHING;
+UPDATE loans SET amount = amount + (random() * 100)::int WHERE random() < 0.03;
+UPDATE loans SET status = CASE WHEN status = 'void' THEN 'open' ELSE 'void' END WHERE random() < 0.01;
+DELETE FROM loans WHERE random() < 0.02;
+SQL
+  round "random round $seed" "incremental"
+done
 
 psql -c "TRUNCATE loans; INSERT INTO loans VALUES (1, 1, 'open'), (2, 2, 'void'), (9001, 9, 'new')" >/dev/null
 round "a truncate" "full: input bronze.loans_current was truncated"
