@@ -14,9 +14,12 @@
 
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
-#define CAT_VERSION 1
+/* The catalog's format: 1 first; 2 added delete_files (an older sluice, not knowing
+ * them, would read hidden rows, so it must refuse the catalog). */
+#define CAT_VERSION 2
 
 struct cat_sqlite {
   sqlite3 *db;
@@ -115,7 +118,9 @@ static int sq_open(struct sl_catalog *cat, const char *path, struct sl_err *err)
   if (!rc && version < CAT_VERSION) {
     rc = exec(c, "BEGIN IMMEDIATE", err);
     if (!rc) rc = exec(c, schema_sql, err);
-    if (!rc) rc = exec(c, "PRAGMA user_version = 1; COMMIT", err);
+    char set[64];
+    snprintf(set, sizeof set, "PRAGMA user_version = %d; COMMIT", CAT_VERSION);
+    if (!rc) rc = exec(c, set, err);
     if (rc) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
   }
   if (rc) {

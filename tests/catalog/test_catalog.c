@@ -318,6 +318,33 @@ static void test_newer_format_refused(void) {
   CHECK_CONTAINS(err.msg, "upgrade sluice");
 }
 
+/* A catalog of the first format gains the delete files' table when opened. */
+static void test_upgrade(void) {
+  char path[400];
+  snprintf(path, sizeof path, "%s/old.db", sl_test_tmpdir());
+  char u[450];
+  snprintf(u, sizeof u, "sqlite:%s", path);
+  struct sl_catalog *cat = NULL;
+  struct sl_err err = {0};
+  CHECK_EQ_INT(sl_catalog_open(u, &cat, &err), 0);
+  sl_catalog_close(cat);
+  sqlite3 *db;
+  sqlite3_open(path, &db);
+  sqlite3_exec(db, "DROP TABLE delete_files; PRAGMA user_version = 1", NULL, NULL, NULL);
+  sqlite3_close(db);
+  CHECK_EQ_INT(sl_catalog_open(u, &cat, &err), 0);
+  sl_catalog_close(cat);
+  sqlite3_open(path, &db);
+  sqlite3_stmt *st;
+  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'delete_files'), "
+                         "(SELECT user_version FROM pragma_user_version)", -1, &st, NULL);
+  CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+  CHECK_EQ_INT(sqlite3_column_int(st, 0), 1);
+  CHECK_EQ_INT(sqlite3_column_int(st, 1), 2);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+}
+
 /* A snapshot that drops some files of its parent and adds others (a merge). */
 static void test_remove_files(void) {
   struct sl_catalog *cat = open_cat();
@@ -458,5 +485,6 @@ int main(void) {
   TEST_RUN(test_concurrent_processes);
   TEST_RUN(test_drop_and_errors);
   TEST_RUN(test_newer_format_refused);
+  TEST_RUN(test_upgrade);
   return TEST_DONE();
 }
