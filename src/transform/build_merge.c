@@ -120,51 +120,54 @@ static int prune_by_stats(struct sl_bctx *x, const struct sl_model *m, const str
   return rc;
 }
 
-/* _sl_hits(f, pos): the rows of candidate files holding a changed key (rows already
- * hidden by a delete file included), and hits[i] their count per file. */
+/* _sl_hits(fi, pos): the rows of candidate files holding a changed key (rows already
+ * hidden by a delete file included), fi being the file's index in urls; and hits[i]
+ * their count per file. */
 static int find_hits(struct sl_bctx *x, char **urls, size_t nf, const unsigned char *cand, const char *on,
                      int64_t *hits, struct sl_err *err) {
-  struct sl_buf q;
+  struct sl_buf q, m;
   sl_buf_init(&q);
-  sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_hits AS SELECT _sl_f AS f, file_row_number AS pos FROM read_parquet([");
+  sl_buf_init(&m);
+  sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_hits AS SELECT _sl_m.i AS fi, _sl_h.pos FROM (SELECT _sl_f, "
+                  "file_row_number AS pos FROM read_parquet([");
   size_t nc = 0;
   for (size_t i = 0; i < nf; i++)
     if (cand[i]) {
       if (nc++) sl_buf_putc(&q, ',');
       sl_buf_sql_str(&q, urls[i]);
+      sl_buf_puts(&m, nc > 1 ? ", (" : "(");
+      sl_buf_sql_str(&m, urls[i]);
+      sl_buf_printf(&m, ", %zu)", i);
     }
-  sl_buf_printf(&q, "], filename='_sl_f', file_row_number=true, union_by_name=true) AS _sl_t SEMI JOIN _sl_keys AS _sl_k ON %s",
-                on);
+  sl_buf_printf(&q, "], filename='_sl_f', file_row_number=true, union_by_name=true) AS _sl_t SEMI JOIN _sl_keys AS _sl_k"
+                    " ON %s) AS _sl_h JOIN (VALUES %s) AS _sl_m(u, i) ON _sl_h._sl_f = _sl_m.u",
+                on, m.data ? m.data : "");
   int rc = nc ? sl_duck_exec(x->d, q.data, err)
-              : sl_duck_exec(x->d, "CREATE OR REPLACE TEMP TABLE _sl_hits AS SELECT ''::VARCHAR AS f, 0::BIGINT AS pos "
+              : sl_duck_exec(x->d, "CREATE OR REPLACE TEMP TABLE _sl_hits AS SELECT 0::BIGINT AS fi, 0::BIGINT AS pos "
                                    "WHERE false", err);
   sl_buf_fini(&q);
+  sl_buf_fini(&m);
   struct sl_duck_result r;
-  if (!rc && !(rc = sl_duck_query(x->d, "SELECT f, count(*) FROM _sl_hits GROUP BY f", &r, err))) {
+  if (!rc && !(rc = sl_duck_query(x->d, "SELECT fi, count(*) FROM _sl_hits GROUP BY fi", &r, err))) {
     for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
-      char *f = sl_duck_result_text(&r, 0, k);
-      for (size_t i = 0; f && i < nf; i++)
-        if (!strcmp(urls[i], f)) hits[i] = duckdb_value_int64(&r.r, 1, (idx_t)k);
-      sl_free(f);
+      int64_t i = duckdb_value_int64(&r.r, 0, (idx_t)k);
+      if (i >= 0 && (size_t)i < nf) hits[i] = duckdb_value_int64(&r.r, 1, (idx_t)k);
     }
     sl_duck_result_fini(&r);
   }
   return rc;
 }
 
-/* _sl_gone(f, pos): for the files marked in sel, every row to leave out: the hits and
+/* _sl_gone(fi, pos): for the files marked in sel, every row to leave out: the hits and
  * what their delete files already hide. */
-static int gather_gone(struct sl_bctx *x, char **urls, size_t nf, const unsigned char *sel,
-                       const struct sl_data_file *files, const struct sl_delete_file *dels, size_t nd,
-                       struct sl_err *err) {
+static int gather_gone(struct sl_bctx *x, size_t nf, const unsigned char *sel, const struct sl_data_file *files,
+                       const struct sl_delete_file *dels, size_t nd, struct sl_err *err) {
   struct sl_buf q;
   sl_buf_init(&q);
-  sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_gone AS SELECT f, pos FROM _sl_hits WHERE f IN (''");
+  sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_gone AS SELECT DISTINCT fi, pos FROM (SELECT fi, pos FROM _sl_hits "
+                  "WHERE fi IN (-1");
   for (size_t i = 0; i < nf; i++)
-    if (sel[i]) {
-      sl_buf_putc(&q, ',');
-      sl_buf_sql_str(&q, urls[i]);
-    }
+    if (sel[i]) sl_buf_printf(&q, ",%zu", i);
   sl_buf_putc(&q, ')');
   int rc = 0;
   for (size_t j = 0; j < nd && !rc; j++)
@@ -175,13 +178,12 @@ static int gather_gone(struct sl_bctx *x, char **urls, size_t nf, const unsigned
         rc = sl_err_set(err, SL_EINVAL, "delete file key '%s' is not inside the lake", dels[j].path);
         break;
       }
-      sl_buf_puts(&q, " UNION SELECT ");
-      sl_buf_sql_str(&q, urls[i]);
-      sl_buf_puts(&q, ", pos FROM read_parquet(");
+      sl_buf_printf(&q, " UNION ALL SELECT %zu, pos FROM read_parquet(", i);
       sl_buf_sql_str(&q, url);
       sl_buf_putc(&q, ')');
       sl_free(url);
     }
+  sl_buf_putc(&q, ')');
   if (!rc) rc = q.data ? sl_duck_exec(x->d, q.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   sl_buf_fini(&q);
   return rc;
@@ -201,9 +203,7 @@ static int stage_delete_files(struct sl_bctx *x, const struct sl_model *m, char 
     sl_buf_init(&b);
     sl_buf_puts(&b, "SELECT CAST(");
     sl_buf_sql_str(&b, files[i].path);
-    sl_buf_puts(&b, " AS VARCHAR) AS file_path, CAST(pos AS BIGINT) AS pos FROM _sl_gone WHERE f = ");
-    sl_buf_sql_str(&b, urls[i]);
-    sl_buf_puts(&b, " ORDER BY pos");
+    sl_buf_printf(&b, " AS VARCHAR) AS file_path, CAST(pos AS BIGINT) AS pos FROM _sl_gone WHERE fi = %zu ORDER BY pos", i);
     of[n] = i;
     if (!(q[n++] = sl_buf_take(&b))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }
@@ -226,15 +226,15 @@ static int stage_delete_files(struct sl_bctx *x, const struct sl_model *m, char 
 static char *rewrite_select(char **urls, size_t nf, const unsigned char *cow) {
   struct sl_buf b;
   sl_buf_init(&b);
-  sl_buf_puts(&b, "SELECT _sl_t.* EXCLUDE (_sl_f, file_row_number) FROM read_parquet([");
   size_t k = 0;
-  for (size_t i = 0; i < nf; i++)
-    if (cow[i]) {
-      if (k++) sl_buf_putc(&b, ',');
-      sl_buf_sql_str(&b, urls[i]);
-    }
-  sl_buf_puts(&b, "], filename='_sl_f', file_row_number=true, union_by_name=true) AS _sl_t ANTI JOIN _sl_gone AS _sl_d"
-                  " ON _sl_t._sl_f = _sl_d.f AND _sl_t.file_row_number = _sl_d.pos");
+  for (size_t i = 0; i < nf; i++) {
+    if (!cow[i]) continue;
+    sl_buf_puts(&b, k++ ? " UNION ALL BY NAME " : "");
+    sl_buf_puts(&b, "SELECT _sl_t.* EXCLUDE (file_row_number) FROM read_parquet(");
+    sl_buf_sql_str(&b, urls[i]);
+    sl_buf_printf(&b, ", file_row_number=true) AS _sl_t ANTI JOIN (SELECT pos FROM _sl_gone WHERE fi = %zu) AS _sl_d"
+                      " ON _sl_t.file_row_number = _sl_d.pos", i);
+  }
   return sl_buf_take(&b);
 }
 
@@ -297,7 +297,7 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
                                        (x->o->pack_small_files && n_small >= (size_t)x->o->pack_small_files && files[i].bytes < small);
     sel[i] |= cow[i];
   }
-  if ((rc = gather_gone(x, urls, nf, sel, files, dels, nd, err))) goto out;
+  if ((rc = gather_gone(x, nf, sel, files, dels, nd, err))) goto out;
 
   /* Delete files: one per touched file that is kept, replacing the ones it had. */
   if ((rc = stage_delete_files(x, m, urls, files, nf, sel, cow, mg, err))) goto out;
