@@ -121,46 +121,39 @@ static int put_urls(struct sl_buf *b, struct sl_store *st, const char *const *ke
 
 char *sl_sql_files_reader(struct sl_store *st, const char *const *keys, size_t n, const struct sl_delete_file *dels,
                           size_t n_dels, struct sl_err *err) {
-  const char **clean = sl_calloc(n + 1, sizeof *clean), **dirty = sl_calloc(n + 1, sizeof *dirty);
+  const char **clean = sl_calloc(n + 1, sizeof *clean);
   size_t nc = 0, nd = 0;
   struct sl_buf b, d;
   sl_buf_init(&b);
   sl_buf_init(&d);
-  int rc = clean && dirty ? 0 : sl_err_set(err, SL_ENOMEM, "out of memory");
+  int rc = clean ? 0 : sl_err_set(err, SL_ENOMEM, "out of memory");
   for (size_t i = 0; !rc && i < n; i++) {
-    /* This file's delete files, as one SELECT of (its URL, position). */
+    /* A file with delete files: its rows anti-joined with their positions. */
     size_t k = 0;
-    for (size_t j = 0; j < n_dels; j++) {
+    for (size_t j = 0; !rc && j < n_dels; j++) {
       if (strcmp(dels[j].data_path, keys[i])) continue;
       if (!k++) {
-        sl_buf_puts(&d, nd ? " UNION ALL SELECT " : "SELECT ");
+        sl_buf_puts(&d, nd++ ? " UNION ALL BY NAME " : "");
+        sl_buf_puts(&d, "SELECT _sl_t.* EXCLUDE (file_row_number) FROM read_parquet(");
         rc = put_urls(&d, st, &keys[i], 1, err);
-        sl_buf_puts(&d, " AS f, pos FROM read_parquet([");
+        sl_buf_puts(&d, ", file_row_number=true) AS _sl_t ANTI JOIN read_parquet([");
       } else {
         sl_buf_putc(&d, ',');
       }
       if (!rc) rc = put_urls(&d, st, (const char *const *)&dels[j].path, 1, err);
     }
-    if (k) sl_buf_puts(&d, "])");
-    if (k) dirty[nd++] = keys[i];
+    if (k) sl_buf_puts(&d, "]) AS _sl_d ON _sl_t.file_row_number = _sl_d.pos");
     else clean[nc++] = keys[i];
   }
+  /* The files without: one read_parquet, as a table without deletes is read. */
   if (!rc && nc) {
     sl_buf_puts(&b, nd ? "(SELECT * FROM read_parquet([" : "read_parquet([");
     rc = put_urls(&b, st, clean, nc, err);
-    sl_buf_puts(&b, nd ? "], union_by_name=true)" : "], union_by_name=true)");
+    sl_buf_puts(&b, "], union_by_name=true)");
   }
-  if (!rc && nd) {
-    sl_buf_puts(&b, nc ? " UNION ALL BY NAME " : "(");
-    sl_buf_puts(&b, "SELECT _sl_t.* EXCLUDE (_sl_f, file_row_number) FROM read_parquet([");
-    rc = put_urls(&b, st, dirty, nd, err);
-    sl_buf_printf(&b, "], filename='_sl_f', file_row_number=true, union_by_name=true) AS _sl_t ANTI JOIN (%s) AS _sl_d"
-                      " ON _sl_t._sl_f = _sl_d.f AND _sl_t.file_row_number = _sl_d.pos)",
-                  d.data);
-  }
+  if (!rc && nd) sl_buf_printf(&b, "%s%s)", nc ? " UNION ALL BY NAME " : "(", d.data);
   if (!rc && !b.data) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   sl_free(clean);
-  sl_free(dirty);
   sl_buf_fini(&d);
   if (rc) sl_buf_fini(&b);
   return rc ? NULL : sl_buf_take(&b);
