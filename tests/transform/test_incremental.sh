@@ -92,19 +92,26 @@ rm -rf "$P/lake" "$P/.sluice" && "$SLUICE" init "$P" >/dev/null 2>&1
 merge_mode copy-on-write 20
 files() { S describe "silver.$1" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])'; }
 same() { q "select count(*) from ((select * from silver.$1 except all select * from silver.$2) union all (select * from silver.$2 except all select * from silver.$1))"; }
-for b in 0 1 2 3 4 5; do
-  python3 -c "
+# six_batches: 40 new keys per batch, a build after each.
+six_batches() {
+  for b in 0 1 2 3 4 5; do
+    python3 -c "
 print('id,ver,val,ts')
 for i in range(40): print(f'{$b * 1000 + i},{$b},{i},2026-01-0{1 + $b} 00:00:00')" > "$T/b.csv"
+    S ingest "$T/b.csv" --into bronze.ev >/dev/null
+    out=$(S build --select inc_pos --format json)
+    [ $b = 0 ] || expect_contains "new keys only (batch $b): no file touched" "$out" "40 changed rows merged; of $b files 0 rewritten (0 rows), 0 with delete files"
+  done
+}
+# update_two: new versions of keys of batches 2 and 4 only; 2005's is filtered out.
+update_two() {
+  printf 'id,ver,val,ts\n2003,10,7,2026-01-09 00:00:00\n2005,10,-8,2026-01-09 00:00:00\n4001,10,9,2026-01-09 00:00:00\n' > "$T/b.csv"
   S ingest "$T/b.csv" --into bronze.ev >/dev/null
   out=$(S build --select inc_pos --format json)
-  [ $b = 0 ] || expect_contains "new keys only (batch $b): no file rewritten" "$out" "40 changed rows merged; of $b files 0 rewritten (0 rows), 0 with delete files"
-done
+}
+six_batches
 expect_eq "six batches, six files" "$(files inc_pos)" "6"
-# New versions of keys of batches 2 and 4 only; 2005's is filtered out.
-printf 'id,ver,val,ts\n2003,10,7,2026-01-09 00:00:00\n2005,10,-8,2026-01-09 00:00:00\n4001,10,9,2026-01-09 00:00:00\n' > "$T/b.csv"
-S ingest "$T/b.csv" --into bronze.ev >/dev/null
-out=$(S build --select inc_pos --format json)
+update_two
 expect_contains "updates in two files: only those are rewritten" "$out" "2 changed rows merged; of 6 files 2 rewritten (80 rows), 0 with delete files"
 expect_eq "... the table has 4 + 1 files" "$(files inc_pos)" "5"
 expect_eq "... the snapshot is a merge" "$(S snapshots silver.inc_pos --format csv | tail -1 | grep -c merge)" "1"
@@ -139,17 +146,9 @@ expect_eq "... equal to the full build" "$(same inc full)" "0"
 rm -rf "$P/lake" "$P/.sluice" && "$SLUICE" init "$P" >/dev/null 2>&1
 merge_mode merge-on-read 20 0
 dels() { S describe "silver.$1" --files --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d["delete_files"]), sum(f["rows"] for f in d["delete_files"]))'; }
-for b in 0 1 2 3 4 5; do
-  python3 -c "
-print('id,ver,val,ts')
-for i in range(40): print(f'{$b * 1000 + i},{$b},{i},2026-01-0{1 + $b} 00:00:00')" > "$T/b.csv"
-  S ingest "$T/b.csv" --into bronze.ev >/dev/null
-  S build --select inc_pos >/dev/null
-done
+six_batches
 before=$(S snapshots silver.inc_pos --format csv | tail -1 | cut -d, -f1)
-printf 'id,ver,val,ts\n2003,10,7,2026-01-09 00:00:00\n2005,10,-8,2026-01-09 00:00:00\n4001,10,9,2026-01-09 00:00:00\n' > "$T/b.csv"
-S ingest "$T/b.csv" --into bronze.ev >/dev/null
-out=$(S build --select inc_pos --format json)
+update_two
 expect_contains "updates in two files: none rewritten, two delete files" "$out" "2 changed rows merged; of 6 files 0 rewritten (0 rows), 2 with delete files (3 rows hidden)"
 expect_eq "... six data files and the new one" "$(files inc_pos)" "7"
 expect_eq "... two delete files hiding 3 rows" "$(dels inc_pos)" "2 3"
