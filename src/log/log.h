@@ -48,7 +48,8 @@ struct sl_log_header {
 };
 
 /* A record to produce. partition < 0 picks by key (murmur2, the Java client's
- * partitioner, so keys land where Kafka clients put them) or round-robin without a key.
+ * partitioner, so keys land where Kafka clients put them); without a key the embedded log
+ * goes round-robin and Kafka picks a random partition (librdkafka's murmur2_random).
  * ts_ms <= 0 means now. key == NULL means no key (distinct from an empty key). */
 struct sl_log_msg {
   int32_t partition;
