@@ -354,6 +354,9 @@ static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
   /* Up to 64 partitions at a time ask their writers for a sync, then wait: their
    * fsyncs run at the same time. */
   enum { GROUP = 64 };
+  int writing = 0; /* partitions this process writes: with one, the flush may lead */
+  for (struct topic *t = list; t && writing < 2; t = t->next)
+    for (int32_t i = 0; i < t->conf.partitions && writing < 2; i++) writing += t->parts[i].lock_fd >= 0;
   struct {
     struct sl_log_part *p;
     int64_t target;
@@ -365,7 +368,7 @@ static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
       struct sl_log_part *p = &t->parts[i];
       if (p->lock_fd < 0) continue;
       w[nw].p = p;
-      sl_log_part_flush_begin(p, &w[nw].target, &w[nw].gen);
+      sl_log_part_flush_begin(p, writing == 1, &w[nw].target, &w[nw].gen);
       moved = 1;
       if (++nw < GROUP) continue;
       for (size_t k = 0; k < nw; k++) {

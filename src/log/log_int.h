@@ -118,13 +118,14 @@ struct sl_log_part {
   int idx_fd;          /* active segment's index, appended */
   int64_t next_offset; /* next offset to hand out */
   struct sl_buf pending; /* frames queued, not yet handed to the writer thread */
-  /* The writer thread (started with the writer role, stopped by fini) owns the
-   * active segment's files and w_pos/w_end/w_max_ts/wnote; it takes p->mu only to
-   * publish, roll and undo. Producers hand it `pending` every SL_LOG_WRITE_CHUNK
-   * bytes through `ready`; a flush hands over the rest and raises sync_want. */
+  /* The writer thread (started with the writer role, stopped by fini). The holder
+   * of `busy` (that thread, or a flush leading) owns the active segment's files and
+   * w_pos/w_end/w_max_ts/wnote; it takes p->mu only to publish, roll and undo.
+   * Producers hand over `pending` every 256 KB through `ready`; a flush hands over
+   * the rest and raises sync_want. */
   pthread_t wr_thread;
   int wr_running;       /* started and not yet joined */
-  pthread_mutex_t wq_mu; /* ready, free_bufs, sync_want, wr_stop (taken after mu) */
+  pthread_mutex_t wq_mu; /* ready, free_bufs, sync_want, wr_stop, busy (taken after mu) */
   pthread_cond_t wr_cv; /* wakes the writer: a buffer ready, a flush waiting, stop */
 #define SL_LOG_READY_MAX 16
   struct sl_buf ready[SL_LOG_READY_MAX]; /* handed over, oldest first */
@@ -133,6 +134,7 @@ struct sl_log_part {
   size_t n_free;
   int64_t sync_want;    /* flushes wait until the durable end reaches this */
   int wr_stop;          /* fini: write and sync what is queued, then end */
+  int busy;             /* the writer's token: held by the writer thread or a leading flush */
   struct sl_err wr_err; /* why the last failed write or fsync failed (under mu) */
   struct sl_log_seg wnote; /* index entries written, not yet in the active segment's list */
   /* Written to the active segment, not yet fsynced (published by the next sync). */
@@ -162,8 +164,10 @@ int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size
 int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err);
 /* The same in two steps, so one caller's flush of many partitions syncs them all at
  * once: begin asks the writer for a sync of everything queued (fills *target and
- * *gen), wait returns when it is durable, or fails if a write failed meanwhile. */
-void sl_log_part_flush_begin(struct sl_log_part *p, int64_t *target, uint64_t *gen);
+ * *gen); with lead, when the writer thread is idle, the caller writes and syncs
+ * itself instead (no thread hops: for a flush of one partition). Wait returns when
+ * it is durable, or fails if a write failed meanwhile. */
+void sl_log_part_flush_begin(struct sl_log_part *p, int lead, int64_t *target, uint64_t *gen);
 int sl_log_part_flush_wait(struct sl_log_part *p, int64_t target, uint64_t gen, struct sl_err *err);
 /* Start and end offsets and bytes on disk. */
 void sl_log_part_info(struct sl_log_part *p, struct sl_log_partition_info *out);

@@ -12,10 +12,12 @@
  * while the previous ones go to the kernel. A flush asks for a sync (sync_want) and
  * waits: the writer writes what is still queued up to that point, fsyncs once,
  * publishes the new end and wakes every flusher whose records that fsync covered
- * (group commit: all flushes waiting share one fdatasync). A failed write or fsync
+ * (group commit: all flushes waiting share one fdatasync). Whoever writes holds the
+ * `busy` token: a flush of one partition that finds the writer thread idle takes it
+ * and writes and syncs itself, saving two thread wake-ups. A failed write or fsync
  * truncates the segment back to the durable end, drops every queued record and
  * bumps fail_gen, so every flush that covered a dropped record fails and nothing is
- * acknowledged that is not on disk. Only the writer thread touches the active
+ * acknowledged that is not on disk. Only the token's holder touches the active
  * segment's files, so it also rolls segments (fsyncs outside the mutex) and applies
  * retention.
  * Processes: the writer holds flock(<dir>/.lock); another process only reads, and
@@ -588,10 +590,14 @@ static void recycle(struct sl_log_part *p, struct sl_buf *b) {
   }
 }
 
-static void *writer_main(void *arg) {
-  struct sl_log_part *p = arg;
+/* The writer's work, while there is some: writes what was handed over, syncs for the
+ * waiting flushes. Run by whoever holds the `busy` token (the writer thread, or a
+ * flushing thread that found it idle: then the batch's write and fsync need no
+ * thread hops), with wq_mu held on entry and return. Sets *due when it stopped to
+ * let the interval pass (durability interval). */
+static void serve(struct sl_log_part *p, int64_t *due) {
   int pulled = 0;
-  pthread_mutex_lock(&p->wq_mu);
+  *due = 0;
   for (;;) {
     if (p->n_ready) {
       pulled = 0;
@@ -604,9 +610,8 @@ static void *writer_main(void *arg) {
       recycle(p, &b);
       continue;
     }
-    /* Everything handed over is written; the writer alone moves the durable end. A
-     * flush normally hands over what it needs; if that could not be (the ready list
-     * was full), the writer takes it. */
+    /* Everything handed over is written. A flush normally hands over what it needs;
+     * if that could not be (the ready list was full), the writer takes it. */
     int64_t durable = p->segs[p->n_segs - 1].end;
     if (p->sync_want > p->w_end && !pulled) {
       pthread_mutex_unlock(&p->wq_mu);
@@ -619,11 +624,10 @@ static void *writer_main(void *arg) {
     }
     if (p->sync_want > durable && p->w_end > durable) {
       if (p->log->cfg.durability == SL_LOG_FSYNC_INTERVAL && !p->wr_stop) {
-        int64_t due = p->last_sync_ns + p->log->cfg.fsync_interval_ms * 1000000LL;
-        if (sl_time_mono_ns() < due) { /* records handed over meanwhile are written */
-          struct timespec ts = {due / 1000000000LL, due % 1000000000LL};
-          pthread_cond_timedwait(&p->wr_cv, &p->wq_mu, &ts);
-          continue;
+        int64_t at = p->last_sync_ns + p->log->cfg.fsync_interval_ms * 1000000LL;
+        if (sl_time_mono_ns() < at) { /* records handed over meanwhile are written */
+          *due = at;
+          return;
         }
       }
       pthread_mutex_unlock(&p->wq_mu);
@@ -631,9 +635,27 @@ static void *writer_main(void *arg) {
       pthread_mutex_lock(&p->wq_mu);
       continue;
     }
-    if (p->wr_stop) break;
+    return;
+  }
+}
+
+static void *writer_main(void *arg) {
+  struct sl_log_part *p = arg;
+  pthread_mutex_lock(&p->wq_mu);
+  for (;;) {
+    if (!p->busy) {
+      int64_t due;
+      p->busy = 1;
+      serve(p, &due);
+      p->busy = 0;
+      if (due) {
+        struct timespec ts = {due / 1000000000LL, due % 1000000000LL};
+        pthread_cond_timedwait(&p->wr_cv, &p->wq_mu, &ts);
+        continue;
+      }
+      if (p->wr_stop) break;
+    }
     pthread_cond_wait(&p->wr_cv, &p->wq_mu);
-    pulled = 0;
   }
   pthread_mutex_unlock(&p->wq_mu);
   return NULL;
@@ -693,20 +715,30 @@ int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size
   return 0;
 }
 
-void sl_log_part_flush_begin(struct sl_log_part *p, int64_t *target, uint64_t *gen) {
+void sl_log_part_flush_begin(struct sl_log_part *p, int lead, int64_t *target, uint64_t *gen) {
   pthread_mutex_lock(&p->mu);
   *target = p->next_offset;
   *gen = p->fail_gen;
+  int leader = 0;
   if (p->lock_fd >= 0 && p->segs[p->n_segs - 1].end < *target) {
     handoff(p);
     pthread_mutex_lock(&p->wq_mu);
-    if (p->sync_want < *target) {
-      p->sync_want = *target;
+    if (p->sync_want < *target) p->sync_want = *target;
+    if (lead && !p->busy && p->wr_running && p->log->cfg.durability != SL_LOG_FSYNC_INTERVAL)
+      p->busy = leader = 1;
+    else
       pthread_cond_signal(&p->wr_cv);
-    }
     pthread_mutex_unlock(&p->wq_mu);
   }
   pthread_mutex_unlock(&p->mu);
+  if (leader) { /* the writer thread is idle: write and sync here */
+    int64_t due;
+    pthread_mutex_lock(&p->wq_mu);
+    serve(p, &due);
+    p->busy = 0;
+    pthread_cond_signal(&p->wr_cv); /* whatever arrived meanwhile is the thread's again */
+    pthread_mutex_unlock(&p->wq_mu);
+  }
 }
 
 int sl_log_part_flush_wait(struct sl_log_part *p, int64_t target, uint64_t gen, struct sl_err *err) {
@@ -727,7 +759,7 @@ int sl_log_part_flush_wait(struct sl_log_part *p, int64_t target, uint64_t gen, 
 int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err) {
   int64_t target;
   uint64_t gen;
-  sl_log_part_flush_begin(p, &target, &gen);
+  sl_log_part_flush_begin(p, 1, &target, &gen);
   return sl_log_part_flush_wait(p, target, gen, err);
 }
 
