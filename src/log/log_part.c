@@ -594,11 +594,13 @@ static void recycle(struct sl_log_part *p, struct sl_buf *b) {
  * waiting flushes. Run by whoever holds the `busy` token (the writer thread, or a
  * flushing thread that found it idle: then the batch's write and fsync need no
  * thread hops), with wq_mu held on entry and return. Sets *due when it stopped to
- * let the interval pass (durability interval). */
-static void serve(struct sl_log_part *p, int64_t *due) {
+ * let the interval pass (durability interval). A leading flush stops once its own
+ * records (below `until`) are durable and leaves the rest to the thread. */
+static void serve(struct sl_log_part *p, int64_t *due, int64_t until) {
   int pulled = 0;
   *due = 0;
   for (;;) {
+    if (p->segs[p->n_segs - 1].end >= until) return;
     if (p->n_ready) {
       pulled = 0;
       struct sl_buf b = p->ready[0];
@@ -646,7 +648,7 @@ static void *writer_main(void *arg) {
     if (!p->busy) {
       int64_t due;
       p->busy = 1;
-      serve(p, &due);
+      serve(p, &due, INT64_MAX);
       p->busy = 0;
       if (due) {
         struct timespec ts = {due / 1000000000LL, due % 1000000000LL};
@@ -734,7 +736,7 @@ void sl_log_part_flush_begin(struct sl_log_part *p, int lead, int64_t *target, u
   if (leader) { /* the writer thread is idle: write and sync here */
     int64_t due;
     pthread_mutex_lock(&p->wq_mu);
-    serve(p, &due);
+    serve(p, &due, *target);
     p->busy = 0;
     pthread_cond_signal(&p->wr_cv); /* whatever arrived meanwhile is the thread's again */
     pthread_mutex_unlock(&p->wq_mu);
