@@ -121,7 +121,7 @@ struct sl_log_part {
   /* The writer thread (started with the writer role, stopped by fini). The holder
    * of `busy` (that thread, or a flush leading) owns the active segment's files and
    * w_pos/w_end/w_max_ts/wnote; it takes p->mu only to publish, roll and undo.
-   * Producers hand over `pending` every 256 KB through `ready`; a flush hands over
+   * Producers hand over `pending` every 1 MB through `ready`; a flush hands over
    * the rest and raises sync_want. */
   pthread_t wr_thread;
   int wr_running;       /* started and not yet joined */

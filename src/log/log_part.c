@@ -679,7 +679,7 @@ static int writer_start(struct sl_log_part *p, struct sl_err *err) {
 }
 
 /* Queued bytes handed to the writer thread at once; a flush hands over the rest. */
-#define SL_LOG_WRITE_CHUNK (256u << 10)
+#define SL_LOG_WRITE_CHUNK (1u << 20)
 
 int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size_t n, int64_t *offsets,
                       struct sl_err *err) {

@@ -558,7 +558,7 @@ static void test_disk_full(void) {
   sl_free(dir);
 }
 
-/* A produce call larger than the writer thread's chunk (256 KB) has part of its
+/* A produce call larger than the writer thread's chunk (1 MB) has part of its
  * records written before the flush, rolling segments on the way; what is in the
  * active segment is not visible before the flush, everything after it and after a
  * reopen. On a full disk such a call is
