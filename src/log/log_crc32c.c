@@ -148,7 +148,11 @@ HW static void crc_hw_x3(const unsigned char *const *p, const size_t *len, uint3
       xa = __builtin_ia32_crc32hi(xa, va), xb = __builtin_ia32_crc32hi(xb, vb), xc = __builtin_ia32_crc32hi(xc, vc);
       m += 2;
     }
-    if (r & 1) xa = __builtin_ia32_crc32qi(xa, a[m]), xb = __builtin_ia32_crc32qi(xb, b[m]), xc = __builtin_ia32_crc32qi(xc, c[m]);
+    if (r & 1) {
+      xa = __builtin_ia32_crc32qi(xa, a[m]);
+      xb = __builtin_ia32_crc32qi(xb, b[m]);
+      xc = __builtin_ia32_crc32qi(xc, c[m]);
+    }
     out[0] = ~xa, out[1] = ~xb, out[2] = ~xc;
     return;
   }

@@ -342,6 +342,25 @@ static int emb_produce(struct sl_log *log, const char *topic, const struct sl_lo
   return 0;
 }
 
+struct flush_wait {
+  struct sl_log_part *p;
+  int64_t target;
+  uint64_t gen;
+};
+
+/* Waits for the syncs begun for w[0, n); the first failure (rc still 0) goes to err. */
+static int flush_wait_all(struct flush_wait *w, size_t n, int rc, struct sl_err *err) {
+  for (size_t k = 0; k < n; k++) {
+    struct sl_err e2 = {0};
+    int r = sl_log_part_flush_wait(w[k].p, w[k].target, w[k].gen, &e2);
+    if (r && !rc) {
+      rc = r;
+      *err = e2;
+    }
+  }
+  return rc;
+}
+
 static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
   (void)timeout_ms;
   struct emb *e = log->impl;
@@ -352,40 +371,22 @@ static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
   struct topic *list = e->topics;
   pthread_mutex_unlock(&e->mu);
   /* Up to 64 partitions at a time ask their writers for a sync, then wait: their
-   * fsyncs run at the same time. */
-  enum { GROUP = 64 };
-  int writing = 0; /* partitions this process writes: with one, the flush may lead */
+   * fsyncs run at the same time. With one partition written, the flush may lead. */
+  int writing = 0;
   for (struct topic *t = list; t && writing < 2; t = t->next)
     for (int32_t i = 0; i < t->conf.partitions && writing < 2; i++) writing += t->parts[i].lock_fd >= 0;
-  struct {
-    struct sl_log_part *p;
-    int64_t target;
-    uint64_t gen;
-  } w[GROUP];
+  struct flush_wait w[64];
   size_t nw = 0;
-  for (struct topic *t = list; t || nw; t = t ? t->next : NULL) {
-    for (int32_t i = 0; t && i < t->conf.partitions; i++) {
+  for (struct topic *t = list; t; t = t->next)
+    for (int32_t i = 0; i < t->conf.partitions; i++) {
       struct sl_log_part *p = &t->parts[i];
       if (p->lock_fd < 0) continue;
       w[nw].p = p;
       sl_log_part_flush_begin(p, writing == 1, &w[nw].target, &w[nw].gen);
       moved = 1;
-      if (++nw < GROUP) continue;
-      for (size_t k = 0; k < nw; k++) {
-        struct sl_err e2 = {0};
-        int r = sl_log_part_flush_wait(w[k].p, w[k].target, w[k].gen, &e2);
-        if (r && !rc) rc = r, *err = e2;
-      }
-      nw = 0;
+      if (++nw == sizeof w / sizeof *w) rc = flush_wait_all(w, nw, rc, err), nw = 0;
     }
-    if (t) continue;
-    for (size_t k = 0; k < nw; k++) {
-      struct sl_err e2 = {0};
-      int r = sl_log_part_flush_wait(w[k].p, w[k].target, w[k].gen, &e2);
-      if (r && !rc) rc = r, *err = e2;
-    }
-    nw = 0;
-  }
+  rc = flush_wait_all(w, nw, rc, err);
   for (size_t i = 0; i < tl_n;) {
     if (tl_marks[i].e != e) {
       i++;
@@ -647,7 +648,8 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
         sl_free(path);
         return rc;
       }
-      if (rc) return sl_err_set(err, rc, "topic %s partition %d offset %lld: cannot decode", ct->t->name, i, (long long)o);
+      if (rc)
+        return sl_err_set(err, rc, "topic %s partition %d offset %lld: cannot decode", ct->t->name, i, (long long)o);
       rec->topic = ct->t->name;
       rec->partition = i;
       cp->at += fl;

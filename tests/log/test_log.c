@@ -672,7 +672,8 @@ static void test_crc32c(void) {
   uint8_t *d = sl_malloc(BIG + 8);
   uint32_t x = 12345;
   for (size_t i = 0; i < BIG + 8; i++) x = x * 1103515245u + 12345u, d[i] = (uint8_t)(x >> 16);
-  size_t lens[] = {0, 1, 7, 8, 9, 126, 767, 768, 769, 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1, 3 * 8192 + 3 * 256 + 5, BIG};
+  size_t lens[] = {0, 1, 7, 8, 9, 126, 767, 768, 769, 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1,
+                   3 * 8192 + 3 * 256 + 5, BIG};
   int same = 1, split = 1;
   for (size_t k = 0; k < sizeof lens / sizeof *lens; k++)
     for (int al = 0; al < 4; al++) {
