@@ -1,7 +1,8 @@
 /* test_log.c: the embedded log through the public interface (log/log.h): append, read,
  * seek by offset and time, reopen, retention by size and time, consumer groups,
  * concurrent producers and consumers, a segment cut at every byte of its last record,
- * flipped bytes, and a full disk (a real tmpfs, when the test may mount one). */
+ * flipped bytes, a full disk (a real tmpfs, when the test may mount one), the CRC-32C
+ * paths, and the partitions' writer threads. */
 #include "test.h"
 
 #include "core/fs.h"
