@@ -342,6 +342,25 @@ static int emb_produce(struct sl_log *log, const char *topic, const struct sl_lo
   return 0;
 }
 
+struct flush_wait {
+  struct sl_log_part *p;
+  int64_t target;
+  uint64_t gen;
+};
+
+/* Waits for the syncs begun for w[0, n); the first failure (rc still 0) goes to err. */
+static int flush_wait_all(struct flush_wait *w, size_t n, int rc, struct sl_err *err) {
+  for (size_t k = 0; k < n; k++) {
+    struct sl_err e2 = {0};
+    int r = sl_log_part_flush_wait(w[k].p, w[k].target, w[k].gen, &e2);
+    if (r && !rc) {
+      rc = r;
+      *err = e2;
+    }
+  }
+  return rc;
+}
+
 static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
   (void)timeout_ms;
   struct emb *e = log->impl;
@@ -351,19 +370,23 @@ static int emb_flush(struct sl_log *log, int timeout_ms, struct sl_err *err) {
   pthread_mutex_lock(&e->mu);
   struct topic *list = e->topics;
   pthread_mutex_unlock(&e->mu);
-  for (struct topic *t = list; t; t = t->next) {
+  /* Up to 64 partitions at a time ask their writers for a sync, then wait: their
+   * fsyncs run at the same time. With one partition written, the flush may lead. */
+  int writing = 0;
+  for (struct topic *t = list; t && writing < 2; t = t->next)
+    for (int32_t i = 0; i < t->conf.partitions && writing < 2; i++) writing += t->parts[i].lock_fd >= 0;
+  struct flush_wait w[64];
+  size_t nw = 0;
+  for (struct topic *t = list; t; t = t->next)
     for (int32_t i = 0; i < t->conf.partitions; i++) {
       struct sl_log_part *p = &t->parts[i];
       if (p->lock_fd < 0) continue;
-      struct sl_err e2 = {0};
-      int r = sl_log_part_flush(p, &e2);
-      if (r && !rc) {
-        rc = r;
-        *err = e2;
-      }
+      w[nw].p = p;
+      sl_log_part_flush_begin(p, writing == 1, &w[nw].target, &w[nw].gen);
       moved = 1;
+      if (++nw == sizeof w / sizeof *w) rc = flush_wait_all(w, nw, rc, err), nw = 0;
     }
-  }
+  rc = flush_wait_all(w, nw, rc, err);
   for (size_t i = 0; i < tl_n;) {
     if (tl_marks[i].e != e) {
       i++;
@@ -422,6 +445,7 @@ struct cpart {
   int64_t fd_base;
   uint8_t *buf;
   size_t cap, len, at;
+  size_t ok;       /* buf[0, ok) is whole frames whose CRCs were checked together */
   int64_t buf_pos; /* file position of buf[0] */
 };
 
@@ -450,7 +474,7 @@ struct sl_log_consumer {
 static void cpart_drop_buf(struct cpart *cp) {
   if (cp->fd >= 0) close(cp->fd);
   cp->fd = -1;
-  cp->len = cp->at = 0;
+  cp->len = cp->at = cp->ok = 0;
 }
 
 /* Places a partition the consumer has just taken: committed offset, else `from`. */
@@ -610,18 +634,22 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
       }
       size_t fl;
       int64_t o, ts;
-      if (sl_log_frame_check(f, avail, &fl, &o, &ts) != SL_FRAME_OK || o < cp->next) {
+      /* Frames whose CRC was checked with the buffer's others skip it here; their
+       * layout is walked by the decode. */
+      int crc = cp->at + (size_t)len + 4 > cp->ok, rc = 0;
+      if (sl_log_frame_check_crc(f, avail, crc, &fl, &o, &ts) != SL_FRAME_OK || o < cp->next ||
+          (rc = sl_log_frame_decode(f, fl, rec, &c->hdrs, &c->hdr_cap)) == SL_EDATA) {
         char *path = sl_log_seg_path(p->dir, cp->fd_base, "log");
-        int rc = sl_err_set(err, SL_EDATA,
-                            "topic %s partition %d offset %lld: corrupt record (CRC32C or framing mismatch) in %s at "
-                            "byte %lld; the record is not returned. Seek past it with --from offset:%lld",
-                            ct->t->name, i, (long long)cp->next, path ? path : p->dir,
-                            (long long)(cp->buf_pos + (int64_t)cp->at), (long long)cp->next + 1);
+        rc = sl_err_set(err, SL_EDATA,
+                        "topic %s partition %d offset %lld: corrupt record (CRC32C or framing mismatch) in %s at "
+                        "byte %lld; the record is not returned. Seek past it with --from offset:%lld",
+                        ct->t->name, i, (long long)cp->next, path ? path : p->dir,
+                        (long long)(cp->buf_pos + (int64_t)cp->at), (long long)cp->next + 1);
         sl_free(path);
         return rc;
       }
-      int rc = sl_log_frame_decode(f, fl, rec, &c->hdrs, &c->hdr_cap);
-      if (rc) return sl_err_set(err, rc, "topic %s partition %d offset %lld: cannot decode", ct->t->name, i, (long long)o);
+      if (rc)
+        return sl_err_set(err, rc, "topic %s partition %d offset %lld: cannot decode", ct->t->name, i, (long long)o);
       rec->topic = ct->t->name;
       rec->partition = i;
       cp->at += fl;
@@ -648,7 +676,7 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
     }
     if (cp->next >= pi.end_offset) {
       pthread_mutex_unlock(&p->mu);
-      cp->len = cp->at = 0;
+      cp->len = cp->at = cp->ok = 0;
       return 0;
     }
     size_t s = 0;
@@ -676,7 +704,7 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
     }
     size_t want = (size_t)(size - pos < (1 << 20) ? size - pos : (1 << 20));
     if (want == 0) { /* next lies in a later segment whose start we must find */
-      cp->len = cp->at = 0;
+      cp->len = cp->at = cp->ok = 0;
       cpart_drop_buf(cp);
       return 0;
     }
@@ -690,6 +718,7 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
     ssize_t got = pread(cp->fd, cp->buf, want, pos);
     if (got < 0) return sl_err_set(err, SL_EIO, "topic %s partition %d: read: %s", ct->t->name, i, strerror(errno));
     cp->len = (size_t)got;
+    cp->ok = 0;
     cp->at = 0;
     cp->buf_pos = pos;
     if (got >= 4) {
@@ -707,6 +736,7 @@ static int read_one(struct sl_log_consumer *c, struct ctopic *ct, int32_t i, str
         cp->len = (size_t)got;
       }
     }
+    cp->ok = sl_log_frames_verified(cp->buf, cp->len);
     /* A frame that does not fit in what is visible is corrupt: report it. */
     if (cp->len && cp->len < 4 + SL_LOG_BODY_MIN) {
       return sl_err_set(err, SL_EDATA, "topic %s partition %d offset %lld: corrupt record (cut frame) at byte %lld",

@@ -26,17 +26,40 @@
 #define SL_LOG_INDEX_ENTRY 16u
 
 uint32_t sl_log_crc32c(uint32_t crc, const void *data, size_t len);
+/* The same value by tables only (for tests of the instruction paths). */
+uint32_t sl_log_crc32c_portable(uint32_t crc, const void *data, size_t len);
+/* out[i] = CRC-32C of data[i] (from 0), n buffers, three at a time interleaved. */
+void sl_log_crc32c_many(const uint8_t *const *data, const size_t *len, uint32_t *out, size_t n);
 
 /* Encoded size of a message's frame, or 0 if it is too large. */
 size_t sl_log_frame_size(const struct sl_log_msg *m);
+/* The same, inline for records without headers (the produce path). */
+static inline size_t sl_log_frame_size_fast(const struct sl_log_msg *m) {
+  if (m->n_headers) return sl_log_frame_size(m);
+  uint64_t n = SL_LOG_FRAME_HEAD + SL_LOG_BODY_MIN + (m->key ? m->key_len : 0) + (uint64_t)m->value_len;
+  if (n - 4 > SL_LOG_FRAME_MAX || (m->key && m->key_len > INT32_MAX)) return 0;
+  return (size_t)n;
+}
 /* Appends m's frame with the given offset and timestamp to b. */
 int sl_log_frame_encode(struct sl_buf *b, const struct sl_log_msg *m, int64_t offset, int64_t ts_ms);
+/* Appends n frames (sizes[i] from sl_log_frame_size) with offsets from `offset` on; a
+ * message's ts_ms <= 0 gets ts_now. Room for at least `reserve` more bytes is made at
+ * once; the CRCs are computed three frames at a time. */
+int sl_log_frames_encode(struct sl_buf *b, const struct sl_log_msg *msgs, const size_t *sizes, size_t n,
+                         size_t reserve, int64_t offset, int64_t ts_now);
+/* Length of the longest prefix of p made of whole frames whose length and CRC check
+ * (layout not checked); a reader may skip the CRC for frames inside it. */
+size_t sl_log_frames_verified(const uint8_t *p, size_t avail);
 
 /* Result of looking at bytes that should start a frame. */
 enum { SL_FRAME_OK = 0, SL_FRAME_SHORT = 1, SL_FRAME_BAD = 2 };
 /* Checks the frame at p (avail bytes): SHORT if it is cut, BAD if its length, CRC or
  * layout is wrong; OK sets *frame_len (whole frame), *offset and *ts. */
 int sl_log_frame_check(const uint8_t *p, size_t avail, size_t *frame_len, int64_t *offset, int64_t *ts);
+/* The same; crc 0 skips the CRC (the caller verified it, sl_log_frames_verified) and
+ * the layout (the caller decodes the frame, which walks it). */
+int sl_log_frame_check_crc(const uint8_t *p, size_t avail, int crc, size_t *frame_len, int64_t *offset,
+                           int64_t *ts);
 /* Decodes a checked frame into rec (pointers into p); headers go to *hdrs (grown). */
 int sl_log_frame_decode(const uint8_t *p, size_t frame_len, struct sl_log_record *rec, struct sl_log_header **hdrs,
                         size_t *hdr_cap);
@@ -94,9 +117,26 @@ struct sl_log_part {
   int fd;              /* active segment, for writing */
   int idx_fd;          /* active segment's index, appended */
   int64_t next_offset; /* next offset to hand out */
-  struct sl_buf pending; /* frames queued, not yet written */
-  int64_t pending_ts_max;
-  int writing;         /* a flush leader or an early write is writing outside the lock */
+  struct sl_buf pending; /* frames queued, not yet handed to the writer thread */
+  /* The writer thread (started with the writer role, stopped by fini). The holder
+   * of `busy` (that thread, or a flush leading) owns the active segment's files and
+   * w_pos/w_end/w_max_ts/wnote; it takes p->mu only to publish, roll and undo.
+   * Producers hand over `pending` every 1 MB through `ready`; a flush hands over
+   * the rest and raises sync_want. */
+  pthread_t wr_thread;
+  int wr_running;       /* started and not yet joined */
+  pthread_mutex_t wq_mu; /* ready, free_bufs, sync_want, wr_stop, busy (taken after mu) */
+  pthread_cond_t wr_cv; /* wakes the writer: a buffer ready, a flush waiting, stop */
+#define SL_LOG_READY_MAX 16
+  struct sl_buf ready[SL_LOG_READY_MAX]; /* handed over, oldest first */
+  size_t n_ready;
+  struct sl_buf free_bufs[4]; /* written buffers kept for reuse (their pages stay) */
+  size_t n_free;
+  int64_t sync_want;    /* flushes wait until the durable end reaches this */
+  int wr_stop;          /* fini: write and sync what is queued, then end */
+  int busy;             /* the writer's token: held by the writer thread or a leading flush */
+  struct sl_err wr_err; /* why the last failed write or fsync failed (under mu) */
+  struct sl_log_seg wnote; /* index entries written, not yet in the active segment's list */
   /* Written to the active segment, not yet fsynced (published by the next sync). */
   int64_t w_pos, w_end, w_max_ts;
   uint64_t fail_gen;   /* bumped whenever queued records are dropped after a failure */
@@ -122,6 +162,13 @@ int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size
                       struct sl_err *err);
 /* Makes everything queued before the call durable (group commit). */
 int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err);
+/* The same in two steps, so one caller's flush of many partitions syncs them all at
+ * once: begin asks the writer for a sync of everything queued (fills *target and
+ * *gen); with lead, when the writer thread is idle, the caller writes and syncs
+ * itself instead (no thread hops: for a flush of one partition). Wait returns when
+ * it is durable, or fails if a write failed meanwhile. */
+void sl_log_part_flush_begin(struct sl_log_part *p, int lead, int64_t *target, uint64_t *gen);
+int sl_log_part_flush_wait(struct sl_log_part *p, int64_t target, uint64_t gen, struct sl_err *err);
 /* Start and end offsets and bytes on disk. */
 void sl_log_part_info(struct sl_log_part *p, struct sl_log_partition_info *out);
 /* Applies retention now (writer only). */

@@ -6,15 +6,22 @@
  * Visibility: seg->end and seg->size are the durable end (for durability none, the
  * written end); readers in this process never look past them. A writer keeps its
  * write position in w_pos/w_end and moves the visible end only after the fsync.
- * Group commit: producers encode frames into `pending` under the mutex; the first
- * flusher becomes the leader, takes everything pending, writes it with the mutex
- * released, fsyncs once, publishes the new end and wakes the others, whose records
- * that fsync covered. A failed write or fsync truncates the segment back to the
- * durable end, drops every queued record and bumps fail_gen, so every flush that
- * covered a dropped record fails and nothing is acknowledged that is not on disk.
+ * Writer thread: producers encode frames into `pending` under the mutex; the
+ * partition's writer thread takes the buffer whenever it holds SL_LOG_WRITE_CHUNK
+ * bytes and writes it with the mutex released, so producers encode the next records
+ * while the previous ones go to the kernel. A flush asks for a sync (sync_want) and
+ * waits: the writer writes what is still queued up to that point, fsyncs once,
+ * publishes the new end and wakes every flusher whose records that fsync covered
+ * (group commit: all flushes waiting share one fdatasync). Whoever writes holds the
+ * `busy` token: a flush of one partition that finds the writer thread idle takes it
+ * and writes and syncs itself, saving two thread wake-ups. A failed write or fsync
+ * truncates the segment back to the durable end, drops every queued record and
+ * bumps fail_gen, so every flush that covered a dropped record fails and nothing is
+ * acknowledged that is not on disk. Only the token's holder touches the active
+ * segment's files, so it also rolls segments (fsyncs outside the mutex) and applies
+ * retention.
  * Processes: the writer holds flock(<dir>/.lock); another process only reads, and
  * re-scans the active segment's tail to see new records. */
-#define _GNU_SOURCE /* sync_file_range */
 #include "log/log_int.h"
 
 #include "core/fs.h"
@@ -33,11 +40,19 @@
 #include <time.h>
 #include <unistd.h>
 
+static void handoff(struct sl_log_part *p);
+
 int sl_log_part_init(struct sl_log_part *p, struct sl_log *log, const char *root, const char *topic, int32_t id,
                      int64_t retention_ms, int64_t retention_bytes) {
   memset(p, 0, sizeof *p);
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->cv, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the interval wait is on the monotonic clock */
+  pthread_cond_init(&p->wr_cv, &ca);
+  pthread_mutex_init(&p->wq_mu, NULL);
+  pthread_condattr_destroy(&ca);
   p->log = log;
   p->id = id;
   p->topic = sl_strdup(topic);
@@ -50,6 +65,18 @@ int sl_log_part_init(struct sl_log_part *p, struct sl_log *log, const char *root
 }
 
 void sl_log_part_fini(struct sl_log_part *p) {
+  if (p->wr_running) { /* it writes and syncs what is still queued, then ends */
+    pthread_mutex_lock(&p->mu);
+    handoff(p);
+    pthread_mutex_lock(&p->wq_mu);
+    p->sync_want = p->next_offset;
+    p->wr_stop = 1;
+    pthread_cond_signal(&p->wr_cv);
+    pthread_mutex_unlock(&p->wq_mu);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->wr_thread, NULL);
+    p->wr_running = 0;
+  }
   if (p->fd >= 0) {
     if (p->log->cfg.durability != SL_LOG_FSYNC_NONE) fsync(p->fd);
     close(p->fd);
@@ -59,10 +86,15 @@ void sl_log_part_fini(struct sl_log_part *p) {
   for (size_t i = 0; i < p->n_segs; i++) sl_log_seg_fini(&p->segs[i]);
   sl_free(p->segs);
   sl_buf_fini(&p->pending);
+  for (size_t i = 0; i < p->n_ready; i++) sl_buf_fini(&p->ready[i]);
+  for (size_t i = 0; i < p->n_free; i++) sl_buf_fini(&p->free_bufs[i]);
+  sl_log_seg_fini(&p->wnote);
   sl_free(p->topic);
   sl_free(p->dir);
   pthread_mutex_destroy(&p->mu);
   pthread_cond_destroy(&p->cv);
+  pthread_cond_destroy(&p->wr_cv);
+  pthread_mutex_destroy(&p->wq_mu);
 }
 
 static int cmp_i64(const void *a, const void *b) {
@@ -232,13 +264,21 @@ static int write_index_all(struct sl_log_part *p, struct sl_log_seg *s, struct s
   return 0;
 }
 
-static int write_index_from(struct sl_log_part *p, struct sl_log_seg *s, size_t from) {
-  uint8_t e[SL_LOG_INDEX_ENTRY];
-  for (size_t i = from; i < s->n_idx; i++) {
-    struct sl_log_idx *x = &s->idx[i];
-    for (int k = 0; k < 4; k++) e[k] = (uint8_t)(x->rel >> (8 * k)), e[4 + k] = (uint8_t)(x->pos >> (8 * k));
-    for (int k = 0; k < 8; k++) e[8 + k] = (uint8_t)((uint64_t)x->max_ts >> (8 * k));
-    if (pwrite(p->idx_fd, e, sizeof e, (off_t)(i * sizeof e)) != (ssize_t)sizeof e) return -1;
+/* Writes s's entries from `from` on at entry file_base + from of the index file, in
+ * one write per 256 entries. */
+static int write_index_from(struct sl_log_part *p, const struct sl_log_seg *s, size_t from, size_t file_base) {
+  uint8_t e[256 * SL_LOG_INDEX_ENTRY];
+  for (size_t i = from; i < s->n_idx;) {
+    size_t n = 0;
+    for (; n < 256 && i + n < s->n_idx; n++) {
+      struct sl_log_idx *x = &s->idx[i + n];
+      uint8_t *q = e + n * SL_LOG_INDEX_ENTRY;
+      for (int k = 0; k < 4; k++) q[k] = (uint8_t)(x->rel >> (8 * k)), q[4 + k] = (uint8_t)(x->pos >> (8 * k));
+      for (int k = 0; k < 8; k++) q[8 + k] = (uint8_t)((uint64_t)x->max_ts >> (8 * k));
+    }
+    size_t len = n * SL_LOG_INDEX_ENTRY;
+    if (pwrite(p->idx_fd, e, len, (off_t)((file_base + i) * SL_LOG_INDEX_ENTRY)) != (ssize_t)len) return -1;
+    i += n;
   }
   return 0;
 }
@@ -261,8 +301,10 @@ static int open_active(struct sl_log_part *p, struct sl_err *err) {
   return rc;
 }
 
+static int writer_start(struct sl_log_part *p, struct sl_err *err);
+
 int sl_log_part_writer(struct sl_log_part *p, struct sl_err *err) {
-  if (p->lock_fd >= 0) return 0;
+  if (p->lock_fd >= 0) return writer_start(p, err);
   int rc = sl_fs_mkdirs(p->dir, err);
   if (rc) return rc;
   char *lp = sl_asprintf("%s/.lock", p->dir);
@@ -327,38 +369,54 @@ int sl_log_part_writer(struct sl_log_part *p, struct sl_err *err) {
   p->w_end = s->end;
   p->w_max_ts = s->max_ts;
   p->last_sync_ns = sl_time_mono_ns();
-  return sl_log_part_retain(p, err);
+  /* Retention first: from here on the writer thread alone changes the segment list. */
+  rc = sl_log_part_retain(p, err);
+  struct sl_err ig = {0};
+  int rs = writer_start(p, rc ? &ig : err);
+  return rc ? rc : rs;
 }
-
-static uint32_t rd32(const char *p) {
-  const uint8_t *u = (const uint8_t *)p;
-  return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
-}
-static int64_t rd64(const char *p) { return (int64_t)((uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32); }
 
 static int do_sync(struct sl_log_part *p, int fd) {
   if (p->log->cfg.durability == SL_LOG_FSYNC_NONE) return 0;
   return fdatasync(fd);
 }
 
-/* Closes the active segment (durable) and starts a new one at base. */
-static int roll(struct sl_log_part *p, int64_t base, int64_t w_pos, int64_t max_ts, struct sl_err *err) {
-  struct sl_log_seg *s = &p->segs[p->n_segs - 1];
-  if (do_sync(p, p->fd) || (p->log->cfg.durability != SL_LOG_FSYNC_NONE && fsync(p->idx_fd)))
-    return sl_err_set(err, SL_EIO, "fsync %s segment %lld: %s", p->dir, (long long)s->base, strerror(errno));
-  s->size = w_pos;
-  s->end = base;
-  s->max_ts = s->idx_max_ts = max_ts;
-  close(p->fd);
-  close(p->idx_fd);
-  p->fd = p->idx_fd = -1;
-  int rc = add_seg(p, base, err);
-  if (!rc) rc = open_active(p, err);
-  if (!rc) rc = sl_fs_fsync_dir(p->dir, err);
-  return rc;
+/* Index entries the writer made since the last publish go to the active segment's
+ * list, where readers look (p->mu held). */
+static int notes_publish(struct sl_log_part *p, struct sl_log_seg *s) {
+  struct sl_log_seg *w = &p->wnote;
+  if (w->n_idx && sl_array_grow(&s->idx, &s->cap_idx, s->n_idx + w->n_idx, sizeof *s->idx)) return SL_ENOMEM;
+  if (w->n_idx) memcpy(s->idx + s->n_idx, w->idx, w->n_idx * sizeof *w->idx);
+  s->n_idx += w->n_idx;
+  w->n_idx = 0;
+  s->idx_last_pos = w->idx_last_pos;
+  s->idx_max_ts = w->idx_max_ts;
+  return 0;
 }
 
-/* Undoes a failed write: back to the durable end; drops everything queued. */
+static void notes_reset(struct sl_log_part *p, const struct sl_log_seg *s) {
+  p->wnote.base = s->base;
+  p->wnote.n_idx = 0;
+  p->wnote.idx_last_pos = s->idx_last_pos;
+  p->wnote.idx_max_ts = s->idx_max_ts;
+  p->wnote.max_ts = s->max_ts;
+}
+
+/* Moves the queued frames to the writer (p->mu held). */
+static void handoff(struct sl_log_part *p) {
+  if (!p->pending.len) return;
+  pthread_mutex_lock(&p->wq_mu);
+  if (p->n_ready < SL_LOG_READY_MAX) { /* else they go with the next one (the writer is busy) */
+    p->ready[p->n_ready++] = p->pending;
+    if (p->n_free) p->pending = p->free_bufs[--p->n_free];
+    else sl_buf_init(&p->pending);
+    pthread_cond_signal(&p->wr_cv);
+  }
+  pthread_mutex_unlock(&p->wq_mu);
+}
+
+/* Undoes a failed write: back to the durable end; drops everything queued (p->mu held;
+ * the writer thread's). */
 static void undo(struct sl_log_part *p) {
   struct sl_log_seg *s = &p->segs[p->n_segs - 1];
   if (p->fd >= 0 && ftruncate(p->fd, s->size)) {
@@ -367,28 +425,74 @@ static void undo(struct sl_log_part *p) {
            "error", strerror(errno), NULL);
     sl_free(path);
   }
-  while (s->n_idx && (int64_t)s->idx[s->n_idx - 1].pos >= s->size) s->n_idx--;
-  s->idx_last_pos = s->n_idx ? (int64_t)s->idx[s->n_idx - 1].pos : -1;
-  s->idx_max_ts = s->max_ts; /* max_ts of the durable records is no larger than before */
   if (p->idx_fd >= 0 && ftruncate(p->idx_fd, (off_t)(s->n_idx * SL_LOG_INDEX_ENTRY))) { /* rebuilt on open */
   }
+  notes_reset(p, s);
   sl_buf_reset(&p->pending);
+  pthread_mutex_lock(&p->wq_mu);
+  for (size_t i = 0; i < p->n_ready; i++) sl_buf_fini(&p->ready[i]);
+  p->n_ready = 0;
+  p->sync_want = 0;
+  pthread_mutex_unlock(&p->wq_mu);
   p->next_offset = s->end;
   p->w_pos = s->size;
   p->w_end = s->end;
   p->w_max_ts = s->max_ts;
   p->fail_gen++;
   __atomic_fetch_add(&sl_log_fail_total, 1, __ATOMIC_SEQ_CST);
+  pthread_cond_broadcast(&p->cv);
 }
 
-/* Appends buf (whole frames, offsets from the written end on) to the active segment
- * at the written end, rolling as needed, with p->mu held by the caller and released
- * around the I/O. Moves the written end (w_pos/w_end/w_max_ts), not the visible one.
- * early: also starts the disk's writeback of these bytes (sync_file_range), so the
- * fsync of the flush that follows has less left to wait for. */
-static int write_frames(struct sl_log_part *p, struct sl_buf *b, int early, struct sl_err *err) {
-  int64_t seg_bytes = p->log->cfg.segment_bytes, interval = p->log->cfg.index_interval_bytes;
+/* A write or fsync failed: why, then the undo (the writer thread, no lock held). */
+static void fail(struct sl_log_part *p, const struct sl_err *why) {
+  pthread_mutex_lock(&p->mu);
+  p->wr_err = *why;
+  undo(p);
+  pthread_mutex_unlock(&p->mu);
+}
+
+/* Closes the active segment (durable, visible) and starts a new one at the written
+ * end (the writer thread, no lock held). */
+static int roll(struct sl_log_part *p, struct sl_err *err) {
+  int serr = do_sync(p, p->fd) || (p->log->cfg.durability != SL_LOG_FSYNC_NONE && fsync(p->idx_fd)) ? errno : 0;
+  pthread_mutex_lock(&p->mu);
   struct sl_log_seg *s = &p->segs[p->n_segs - 1];
+  int rc = 0;
+  if (serr) rc = sl_err_set(err, SL_EIO, "fsync %s segment %lld: %s", p->dir, (long long)s->base, strerror(serr));
+  else if (notes_publish(p, s)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc) {
+    s->size = p->w_pos;
+    s->end = p->w_end;
+    s->max_ts = s->idx_max_ts = p->w_max_ts;
+    close(p->fd);
+    close(p->idx_fd);
+    p->fd = p->idx_fd = -1;
+    rc = add_seg(p, p->w_end, err);
+    if (!rc) rc = open_active(p, err);
+    if (!rc) notes_reset(p, &p->segs[p->n_segs - 1]);
+    pthread_cond_broadcast(&p->cv); /* the sealed segment's records are durable */
+  }
+  pthread_mutex_unlock(&p->mu);
+  if (!rc) rc = sl_fs_fsync_dir(p->dir, err);
+  if (!rc) {
+    p->w_pos = 0;
+    p->w_max_ts = INT64_MIN;
+  }
+  return rc;
+}
+
+static uint32_t rd32(const char *p) {
+  const uint8_t *u = (const uint8_t *)p;
+  return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | (uint32_t)u[3] << 24;
+}
+static int64_t rd64(const char *p) { return (int64_t)((uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32); }
+
+/* Appends b (whole frames, offsets from the written end on) to the active segment at
+ * the written end, rolling as needed: the writer thread, no lock held. Moves the
+ * written end (w_pos/w_end/w_max_ts) and notes index entries in wnote; readers see
+ * none of it before sync_publish. */
+static int write_frames(struct sl_log_part *p, const struct sl_buf *b, struct sl_err *err) {
+  int64_t seg_bytes = p->log->cfg.segment_bytes, interval = p->log->cfg.index_interval_bytes;
   size_t i = 0;
   while (i < b->len) {
     int64_t w_pos = p->w_pos;
@@ -400,19 +504,14 @@ static int write_frames(struct sl_log_part *p, struct sl_buf *b, int early, stru
       j += fl;
     }
     if (j == i) {
-      int rc = roll(p, p->w_end, p->w_pos, p->w_max_ts, err);
+      int rc = roll(p, err);
       if (rc) return rc;
-      s = &p->segs[p->n_segs - 1];
-      p->w_pos = 0;
-      p->w_max_ts = INT64_MIN;
       continue;
     }
-    int fd = p->fd;
-    pthread_mutex_unlock(&p->mu);
     size_t done = 0;
     int werr = 0;
     while (done < j - i) {
-      ssize_t wn = pwrite(fd, b->data + i + done, j - i - done, (off_t)(w_pos + (int64_t)done));
+      ssize_t wn = pwrite(p->fd, b->data + i + done, j - i - done, (off_t)(w_pos + (int64_t)done));
       if (wn < 0 && errno == EINTR) continue;
       if (wn <= 0) {
         werr = wn < 0 ? errno : ENOSPC;
@@ -420,38 +519,27 @@ static int write_frames(struct sl_log_part *p, struct sl_buf *b, int early, stru
       }
       done += (size_t)wn;
     }
-#ifdef SYNC_FILE_RANGE_WRITE
-    if (!werr && early && p->log->cfg.durability != SL_LOG_FSYNC_NONE)
-      (void)sync_file_range(fd, (off_t)w_pos, (off_t)(j - i), SYNC_FILE_RANGE_WRITE); /* a hint; fdatasync decides */
-#else
-    (void)early;
-#endif
-    pthread_mutex_lock(&p->mu);
-    s = &p->segs[p->n_segs - 1];
     if (werr) {
-      char *path = sl_log_seg_path(p->dir, s->base, "log");
+      char *path = sl_log_seg_path(p->dir, p->wnote.base, "log");
       int rc = sl_err_set(err, SL_EIO, "write %s: %s; the batch was refused (nothing acknowledged)%s",
                           path ? path : p->dir, strerror(werr), werr == ENOSPC ? "; free disk space" : "");
       sl_free(path);
       return rc;
     }
-    size_t from = s->n_idx;
-    /* Index entries (readers ignore those past the visible size); s->max_ts is
-     * published with the end, after the sync. */
-    int64_t save_max = s->max_ts;
+    /* Index entries: in the file now (readers ignore those past the visible size),
+     * in the segment's list at the publish. */
+    struct sl_log_seg *w = &p->wnote;
+    size_t from = w->n_idx;
     for (size_t k = i; k < j;) {
       size_t fl = rd32(b->data + k) + 4u;
       int64_t off = rd64(b->data + k + 8), ts = rd64(b->data + k + 16);
-      if (sl_log_seg_note(s, w_pos + (int64_t)(k - i), off, ts, interval)) {
-        s->max_ts = save_max;
+      if (sl_log_seg_note(w, w_pos + (int64_t)(k - i), off, ts, interval))
         return sl_err_set(err, SL_ENOMEM, "out of memory");
-      }
       if (ts > p->w_max_ts) p->w_max_ts = ts;
       p->w_end = off + 1;
       k += fl;
     }
-    s->max_ts = save_max;
-    if (write_index_from(p, s, from))
+    if (write_index_from(p, w, from, p->segs[p->n_segs - 1].n_idx))
       return sl_err_set(err, SL_EIO, "write index in %s: %s", p->dir, strerror(errno ? errno : ENOSPC));
     p->w_pos = w_pos + (int64_t)(j - i);
     i = j;
@@ -459,129 +547,222 @@ static int write_frames(struct sl_log_part *p, struct sl_buf *b, int early, stru
   return 0;
 }
 
-/* Writes buf and fsyncs once; publishes the written end as the visible one. */
-static int write_batch(struct sl_log_part *p, struct sl_buf *b, struct sl_err *err) {
-  int rc = write_frames(p, b, 0, err);
-  if (rc) return rc;
-  int fd = p->fd;
-  pthread_mutex_unlock(&p->mu);
-  int serr = do_sync(p, fd) ? errno : 0;
+/* Fsyncs what was written and publishes it as the visible end (the writer thread, no
+ * lock held); applies retention about once a second. */
+static int sync_publish(struct sl_log_part *p) {
+  int serr = do_sync(p, p->fd) ? errno : 0;
   pthread_mutex_lock(&p->mu);
   struct sl_log_seg *s = &p->segs[p->n_segs - 1];
-  if (serr) return sl_err_set(err, SL_EIO, "fsync %s: %s; the batch was refused (nothing acknowledged)", p->dir,
-                              strerror(serr));
-  p->last_sync_ns = sl_time_mono_ns();
-  s->size = p->w_pos;
-  s->end = p->w_end;
-  s->max_ts = p->w_max_ts;
-  return 0;
+  int rc = 0;
+  if (serr) {
+    sl_err_set(&p->wr_err, SL_EIO, "fsync %s: %s; the batch was refused (nothing acknowledged)", p->dir,
+               strerror(serr));
+    undo(p);
+    rc = SL_EIO;
+  } else if (notes_publish(p, s)) {
+    sl_err_set(&p->wr_err, SL_ENOMEM, "out of memory");
+    undo(p);
+    rc = SL_ENOMEM;
+  } else {
+    p->last_sync_ns = sl_time_mono_ns();
+    s->size = p->w_pos;
+    s->end = p->w_end;
+    s->max_ts = p->w_max_ts;
+    pthread_cond_broadcast(&p->cv);
+    if (p->last_sync_ns - p->last_retention_ns > 1000000000LL) {
+      struct sl_err err = {0};
+      if (sl_log_part_retain(p, &err))
+        sl_log(SL_LOG_WARN, "log", "retention failed; tried again after the next sync", "topic", p->topic, "error",
+               err.msg, NULL);
+    }
+  }
+  pthread_mutex_unlock(&p->mu);
+  return rc;
 }
 
-/* Takes the pending buffer for writing; gives it back (emptied) afterwards when no
- * one queued meanwhile, so a steady producer never regrows it. */
-static void pending_recycle(struct sl_log_part *p, struct sl_buf *b) {
-  if (!p->pending.len && b->cap > p->pending.cap && b->cap <= (64u << 20)) {
-    sl_buf_fini(&p->pending);
-    p->pending = *b;
-    sl_buf_reset(&p->pending);
+/* Written buffers are kept for producers to queue into (their pages stay mapped). */
+static void recycle(struct sl_log_part *p, struct sl_buf *b) {
+  if (b->cap <= (64u << 20) && p->n_free < sizeof p->free_bufs / sizeof *p->free_bufs) {
+    sl_buf_reset(b);
+    p->free_bufs[p->n_free++] = *b;
   } else {
     sl_buf_fini(b);
   }
 }
 
-/* A producer that has queued SL_LOG_EARLY_BYTES writes them itself (no fsync) while
- * no one else writes, so the bytes are in the page cache and on their way to the disk
- * before the flush; durability is unchanged: only the flush's fdatasync publishes. */
-#define SL_LOG_EARLY_BYTES (512u << 10)
-
-static int write_early(struct sl_log_part *p, struct sl_err *err) {
-  struct sl_buf b = p->pending;
-  sl_buf_init(&p->pending);
-  p->writing = 1;
-  int rc = write_frames(p, &b, 1, err);
-  pending_recycle(p, &b);
-  if (rc) undo(p);
-  p->writing = 0;
-  pthread_cond_broadcast(&p->cv);
-  return rc;
+/* The writer's work, while there is some: writes what was handed over, syncs for the
+ * waiting flushes. Run by whoever holds the `busy` token (the writer thread, or a
+ * flushing thread that found it idle: then the batch's write and fsync need no
+ * thread hops), with wq_mu held on entry and return. Sets *due when it stopped to
+ * let the interval pass (durability interval). A leading flush stops once its own
+ * records (below `until`) are durable and leaves the rest to the thread. */
+static void serve(struct sl_log_part *p, int64_t *due, int64_t until) {
+  int pulled = 0;
+  *due = 0;
+  for (;;) {
+    if (p->segs[p->n_segs - 1].end >= until) return;
+    if (p->n_ready) {
+      pulled = 0;
+      struct sl_buf b = p->ready[0];
+      memmove(p->ready, p->ready + 1, --p->n_ready * sizeof *p->ready);
+      pthread_mutex_unlock(&p->wq_mu);
+      struct sl_err err = {0};
+      if (write_frames(p, &b, &err)) fail(p, &err);
+      pthread_mutex_lock(&p->wq_mu);
+      recycle(p, &b);
+      continue;
+    }
+    /* Everything handed over is written. A flush normally hands over what it needs;
+     * if that could not be (the ready list was full), the writer takes it. */
+    int64_t durable = p->segs[p->n_segs - 1].end;
+    if (p->sync_want > p->w_end && !pulled) {
+      pthread_mutex_unlock(&p->wq_mu);
+      pthread_mutex_lock(&p->mu);
+      handoff(p);
+      pthread_mutex_unlock(&p->mu);
+      pthread_mutex_lock(&p->wq_mu);
+      pulled = 1;
+      continue;
+    }
+    if (p->sync_want > durable && p->w_end > durable) {
+      if (p->log->cfg.durability == SL_LOG_FSYNC_INTERVAL && !p->wr_stop) {
+        int64_t at = p->last_sync_ns + p->log->cfg.fsync_interval_ms * 1000000LL;
+        if (sl_time_mono_ns() < at) { /* records handed over meanwhile are written */
+          *due = at;
+          return;
+        }
+      }
+      pthread_mutex_unlock(&p->wq_mu);
+      sync_publish(p);
+      pthread_mutex_lock(&p->wq_mu);
+      continue;
+    }
+    return;
+  }
 }
+
+static void *writer_main(void *arg) {
+  struct sl_log_part *p = arg;
+  pthread_mutex_lock(&p->wq_mu);
+  for (;;) {
+    if (!p->busy) {
+      int64_t due;
+      p->busy = 1;
+      serve(p, &due, INT64_MAX);
+      p->busy = 0;
+      if (due) {
+        struct timespec ts = {due / 1000000000LL, due % 1000000000LL};
+        pthread_cond_timedwait(&p->wr_cv, &p->wq_mu, &ts);
+        continue;
+      }
+      if (p->wr_stop) break;
+    }
+    pthread_cond_wait(&p->wr_cv, &p->wq_mu);
+  }
+  pthread_mutex_unlock(&p->wq_mu);
+  return NULL;
+}
+
+static int writer_start(struct sl_log_part *p, struct sl_err *err) {
+  if (p->wr_running) return 0;
+  notes_reset(p, &p->segs[p->n_segs - 1]);
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 256u << 10); /* one per written partition: small stacks */
+  int e = pthread_create(&p->wr_thread, &a, writer_main, p);
+  pthread_attr_destroy(&a);
+  if (e)
+    return sl_err_set(err, SL_EIO, "topic %s partition %d: cannot start its writer thread: %s", p->topic, p->id,
+                      strerror(e));
+  p->wr_running = 1;
+  return 0;
+}
+
+/* Queued bytes handed to the writer thread at once; a flush hands over the rest. */
+#define SL_LOG_WRITE_CHUNK (1u << 20)
 
 int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size_t n, int64_t *offsets,
                       struct sl_err *err) {
-  /* Sizes first: once part of the call may have been written early, only running out
-   * of memory can stop it (and then everything queued is dropped, as after a failed
-   * write). */
+  /* Sizes first: a call is refused whole, or queued (only running out of memory
+   * can stop it half way). */
   for (size_t i = 0; i < n; i++)
-    if (!sl_log_frame_size(&msgs[i]))
+    if (!sl_log_frame_size_fast(&msgs[i]))
       return sl_err_set(err, SL_EINVAL, "topic %s: record %zu is too large (more than %u bytes with key and headers)",
                         p->topic, i, SL_LOG_FRAME_MAX);
   int64_t now = 0;
-  size_t before = p->pending.len;
-  int wrote = 0;
-  for (size_t i = 0; i < n; i++) {
-    int64_t ts = msgs[i].ts_ms;
-    if (ts <= 0) ts = now ? now : (now = sl_time_now_ms());
-    int rc = sl_log_frame_encode(&p->pending, &msgs[i], p->next_offset, ts);
-    if (rc) {
-      if (wrote) undo(p);
-      else p->pending.len = before;
+  for (size_t i = 0; i < n && !now; i++)
+    if (msgs[i].ts_ms <= 0) now = sl_time_now_ms();
+  size_t sizes[256];
+  struct sl_buf *b = &p->pending;
+  size_t before = b->len;
+  for (size_t i = 0; i < n;) {
+    size_t k = n - i < 256 ? n - i : 256, sum = 0;
+    for (size_t j = 0; j < k; j++) sum += sizes[j] = sl_log_frame_size_fast(&msgs[i + j]);
+    if (sl_log_frames_encode(b, msgs + i, sizes, k, sum, p->next_offset, now)) {
+      if (i) { /* what was queued of this call goes on; flushes covering it fail */
+        sl_err_set(&p->wr_err, SL_ENOMEM, "out of memory queueing records for topic %s", p->topic);
+        p->fail_gen++;
+        __atomic_fetch_add(&sl_log_fail_total, 1, __ATOMIC_SEQ_CST);
+        pthread_cond_broadcast(&p->cv);
+      } else {
+        b->len = before;
+      }
       return sl_err_set(err, SL_ENOMEM, "out of memory queueing records for topic %s", p->topic);
     }
-    if (offsets) offsets[i] = p->next_offset;
-    p->next_offset++;
-    if (p->pending.len >= SL_LOG_EARLY_BYTES && !p->writing) {
-      if ((rc = write_early(p, err))) return rc;
-      wrote = 1;
-    }
+    for (size_t j = 0; offsets && j < k; j++) offsets[i + j] = p->next_offset + (int64_t)j;
+    p->next_offset += (int64_t)k;
+    i += k;
+    if (b->len >= SL_LOG_WRITE_CHUNK) handoff(p);
   }
   return 0;
 }
 
-int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err) {
+void sl_log_part_flush_begin(struct sl_log_part *p, int lead, int64_t *target, uint64_t *gen) {
   pthread_mutex_lock(&p->mu);
-  if (p->lock_fd < 0) {
-    pthread_mutex_unlock(&p->mu);
-    return 0;
+  *target = p->next_offset;
+  *gen = p->fail_gen;
+  int leader = 0;
+  if (p->lock_fd >= 0 && p->segs[p->n_segs - 1].end < *target) {
+    handoff(p);
+    pthread_mutex_lock(&p->wq_mu);
+    if (p->sync_want < *target) p->sync_want = *target;
+    if (lead && !p->busy && p->wr_running && p->log->cfg.durability != SL_LOG_FSYNC_INTERVAL)
+      p->busy = leader = 1;
+    else
+      pthread_cond_signal(&p->wr_cv);
+    pthread_mutex_unlock(&p->wq_mu);
   }
-  int64_t target = p->next_offset;
-  uint64_t gen = p->fail_gen;
+  pthread_mutex_unlock(&p->mu);
+  if (leader) { /* the writer thread is idle: write and sync here */
+    int64_t due;
+    pthread_mutex_lock(&p->wq_mu);
+    serve(p, &due, *target);
+    p->busy = 0;
+    pthread_cond_signal(&p->wr_cv); /* whatever arrived meanwhile is the thread's again */
+    pthread_mutex_unlock(&p->wq_mu);
+  }
+}
+
+int sl_log_part_flush_wait(struct sl_log_part *p, int64_t target, uint64_t gen, struct sl_err *err) {
+  pthread_mutex_lock(&p->mu);
   int rc = 0;
-  while (!rc && p->segs[p->n_segs - 1].end < target) {
+  while (p->lock_fd >= 0 && p->segs[p->n_segs - 1].end < target) {
     if (p->fail_gen != gen) {
-      rc = sl_err_set(err, SL_EIO, "topic %s partition %d: an earlier write failed; records queued before it were "
-                                   "dropped (nothing of them acknowledged)", p->topic, p->id);
+      rc = sl_err_set(err, SL_EIO, "topic %s partition %d: %s; records queued before it were dropped (nothing of "
+                                   "them acknowledged)", p->topic, p->id, p->wr_err.msg);
       break;
     }
-    if (p->writing) {
-      pthread_cond_wait(&p->cv, &p->mu);
-      continue;
-    }
-    if (p->log->cfg.durability == SL_LOG_FSYNC_INTERVAL) {
-      int64_t due = p->last_sync_ns + p->log->cfg.fsync_interval_ms * 1000000LL, now = sl_time_mono_ns();
-      if (now < due) {
-        p->writing = 1; /* others wait for this leader */
-        pthread_mutex_unlock(&p->mu);
-        struct timespec ts = {(due - now) / 1000000000LL, (due - now) % 1000000000LL};
-        nanosleep(&ts, NULL);
-        pthread_mutex_lock(&p->mu);
-        p->writing = 0;
-      }
-    }
-    struct sl_buf b = p->pending;
-    sl_buf_init(&p->pending);
-    p->writing = 1;
-    rc = write_batch(p, &b, err);
-    pending_recycle(p, &b); /* no regrowth, no fresh pages */
-    if (rc) undo(p);
-    p->writing = 0;
-    pthread_cond_broadcast(&p->cv);
-  }
-  if (!rc) {
-    int64_t now = sl_time_mono_ns();
-    if (!p->writing && now - p->last_retention_ns > 1000000000LL) rc = sl_log_part_retain(p, err);
+    pthread_cond_wait(&p->cv, &p->mu);
   }
   pthread_mutex_unlock(&p->mu);
   return rc;
+}
+
+int sl_log_part_flush(struct sl_log_part *p, struct sl_err *err) {
+  int64_t target;
+  uint64_t gen;
+  sl_log_part_flush_begin(p, 1, &target, &gen);
+  return sl_log_part_flush_wait(p, target, gen, err);
 }
 
 int sl_log_part_retain(struct sl_log_part *p, struct sl_err *err) {

@@ -17,6 +17,21 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Little-endian fields; one load or store on little-endian hosts. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+  return v;
+}
+static uint64_t get64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+  return v;
+}
+#else
 static void put32(uint8_t *p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
@@ -27,6 +42,7 @@ static uint32_t get32(const uint8_t *p) {
   return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32; }
+#endif
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
 size_t sl_log_frame_size(const struct sl_log_msg *m) {
@@ -41,19 +57,11 @@ size_t sl_log_frame_size(const struct sl_log_msg *m) {
   return (size_t)n;
 }
 
-int sl_log_frame_encode(struct sl_buf *b, const struct sl_log_msg *m, int64_t offset, int64_t ts_ms) {
-  size_t n = sl_log_frame_size(m);
-  if (!n) return SL_EINVAL;
-  if (b->len + n + 1 > b->cap) {
-    size_t want = b->cap ? b->cap : 4096;
-    while (want < b->len + n + 1) want *= 2;
-    char *d = sl_realloc(b->data, want);
-    if (!d) return SL_ENOMEM;
-    b->data = d;
-    b->cap = want;
-  }
-  uint8_t *f = (uint8_t *)b->data + b->len, *q = f + 8;
+/* Writes m's frame at f (n = its size) with the CRC field left zero. */
+static void frame_put(uint8_t *f, size_t n, const struct sl_log_msg *m, int64_t offset, int64_t ts_ms) {
+  uint8_t *q = f + 8;
   put32(f, (uint32_t)(n - 4));
+  put32(f + 4, 0);
   put64(q, (uint64_t)offset);
   put64(q + 8, (uint64_t)ts_ms);
   q += 16;
@@ -76,10 +84,87 @@ int sl_log_frame_encode(struct sl_buf *b, const struct sl_log_msg *m, int64_t of
     if (m->headers[i].len) memcpy(q + 4, m->headers[i].value, m->headers[i].len);
     q += 4 + m->headers[i].len;
   }
+}
+
+static int buf_reserve(struct sl_buf *b, size_t more) {
+  if (b->len + more + 1 <= b->cap) return 0;
+  size_t want = b->cap ? b->cap : 4096;
+  while (want < b->len + more + 1) want *= 2;
+  char *d = sl_realloc(b->data, want);
+  if (!d) return SL_ENOMEM;
+  b->data = d;
+  b->cap = want;
+  return 0;
+}
+
+int sl_log_frame_encode(struct sl_buf *b, const struct sl_log_msg *m, int64_t offset, int64_t ts_ms) {
+  size_t n = sl_log_frame_size(m);
+  if (!n) return SL_EINVAL;
+  if (buf_reserve(b, n)) return SL_ENOMEM;
+  uint8_t *f = (uint8_t *)b->data + b->len;
+  frame_put(f, n, m, offset, ts_ms);
   put32(f + 4, sl_log_crc32c(0, f + 8, n - 8));
   b->len += n;
   b->data[b->len] = '\0';
   return 0;
+}
+
+int sl_log_frames_encode(struct sl_buf *b, const struct sl_log_msg *msgs, const size_t *sizes, size_t n,
+                         size_t reserve, int64_t offset, int64_t ts_now) {
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++) total += sizes[i];
+  if (buf_reserve(b, total > reserve ? total : reserve)) return SL_ENOMEM;
+  uint8_t *f = (uint8_t *)b->data + b->len;
+  const uint8_t *body[3];
+  size_t blen[3];
+  uint32_t crc[3];
+  uint8_t *at[3];
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    int64_t ts = msgs[i].ts_ms > 0 ? msgs[i].ts_ms : ts_now;
+    frame_put(f, sizes[i], &msgs[i], offset + (int64_t)i, ts);
+    at[k] = f;
+    body[k] = f + 8;
+    blen[k++] = sizes[i] - 8;
+    if (k == 3 || i + 1 == n) {
+      sl_log_crc32c_many(body, blen, crc, k);
+      for (size_t j = 0; j < k; j++) put32(at[j] + 4, crc[j]);
+      k = 0;
+    }
+    f += sizes[i];
+  }
+  b->len += total;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+size_t sl_log_frames_verified(const uint8_t *p, size_t avail) {
+  size_t at = 0, end = 0, k = 0;
+  const uint8_t *body[3];
+  size_t blen[3];
+  uint32_t want[3], got[3];
+  for (;;) {
+    int more = 0;
+    if (avail - at >= 8) {
+      uint32_t len = get32(p + at);
+      if (len >= 4 + SL_LOG_BODY_MIN && len <= SL_LOG_FRAME_MAX && avail - at >= (size_t)len + 4) {
+        body[k] = p + at + 8;
+        blen[k] = len - 4;
+        want[k++] = get32(p + at + 4);
+        at += (size_t)len + 4;
+        more = 1;
+      }
+    }
+    if (k == 3 || (!more && k)) {
+      sl_log_crc32c_many(body, blen, got, k);
+      for (size_t j = 0; j < k; j++) {
+        if (got[j] != want[j]) return end;
+        end = (size_t)(body[j] - p) + blen[j];
+      }
+      k = 0;
+    }
+    if (!more) return end;
+  }
 }
 
 /* Walks the body's layout; 0 if every length fits exactly. */
@@ -127,12 +212,17 @@ static int body_walk(const uint8_t *q, size_t n, struct sl_log_record *rec, stru
 }
 
 int sl_log_frame_check(const uint8_t *p, size_t avail, size_t *frame_len, int64_t *offset, int64_t *ts) {
+  return sl_log_frame_check_crc(p, avail, 1, frame_len, offset, ts);
+}
+
+int sl_log_frame_check_crc(const uint8_t *p, size_t avail, int crc, size_t *frame_len, int64_t *offset,
+                           int64_t *ts) {
   if (avail < 4) return SL_FRAME_SHORT;
   uint32_t len = get32(p);
   if (len < 4 + SL_LOG_BODY_MIN || len > SL_LOG_FRAME_MAX) return SL_FRAME_BAD;
   if (avail < (size_t)len + 4) return SL_FRAME_SHORT;
-  if (sl_log_crc32c(0, p + 8, len - 4) != get32(p + 4)) return SL_FRAME_BAD;
-  if (body_walk(p + 8, len - 4, NULL, NULL, 0)) return SL_FRAME_BAD;
+  if (crc && sl_log_crc32c(0, p + 8, len - 4) != get32(p + 4)) return SL_FRAME_BAD;
+  if (crc && body_walk(p + 8, len - 4, NULL, NULL, 0)) return SL_FRAME_BAD;
   *frame_len = (size_t)len + 4;
   *offset = (int64_t)get64(p + 8);
   *ts = (int64_t)get64(p + 16);

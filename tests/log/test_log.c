@@ -1,7 +1,8 @@
 /* test_log.c: the embedded log through the public interface (log/log.h): append, read,
  * seek by offset and time, reopen, retention by size and time, consumer groups,
  * concurrent producers and consumers, a segment cut at every byte of its last record,
- * flipped bytes, and a full disk (a real tmpfs, when the test may mount one). */
+ * flipped bytes, a full disk (a real tmpfs, when the test may mount one), the CRC-32C
+ * paths, and the partitions' writer threads. */
 #include "test.h"
 
 #include "core/fs.h"
@@ -558,9 +559,10 @@ static void test_disk_full(void) {
   sl_free(dir);
 }
 
-/* A produce call larger than the early-write threshold (512 KB) writes part of its
- * records before the flush, rolling segments on the way; nothing is visible before
- * the flush, everything after it and after a reopen. On a full disk such a call is
+/* A produce call larger than the writer thread's chunk (1 MB) has part of its
+ * records written before the flush, rolling segments on the way; what is in the
+ * active segment is not visible before the flush, everything after it and after a
+ * reopen. On a full disk such a call is
  * refused (produce or flush fails); the log keeps what was acked plus, at most, the
  * segments of the refused call that were rolled (fsynced) before the failure (at least
  * once, as documented), and reads the same before and after a reopen. */
@@ -653,6 +655,177 @@ static void test_durability_modes(void) {
   }
 }
 
+/* CRC-32C: RFC 3720's vectors; the instruction paths (three interleaved blocks, three
+ * frames at once) against the table-only one at every length around the block sizes
+ * and at odd alignments; frames sealed in threes against one at a time. */
+static void test_crc32c(void) {
+  uint8_t v[48];
+  memset(v, 0, 32);
+  CHECK_EQ_INT(sl_log_crc32c(0, v, 32), 0x8A9136AA);
+  memset(v, 0xff, 32);
+  CHECK_EQ_INT(sl_log_crc32c(0, v, 32), 0x62A8AB43);
+  for (int i = 0; i < 32; i++) v[i] = (uint8_t)i;
+  CHECK_EQ_INT(sl_log_crc32c(0, v, 32), 0x46DD794E);
+  for (int i = 0; i < 32; i++) v[i] = (uint8_t)(31 - i);
+  CHECK_EQ_INT(sl_log_crc32c(0, v, 32), 0x113FDB5C);
+  CHECK_EQ_INT(sl_log_crc32c(0, "123456789", 9), 0xE3069283);
+  enum { BIG = 3 * 8192 * 2 + 3 * 256 + 64 };
+  uint8_t *d = sl_malloc(BIG + 8);
+  uint32_t x = 12345;
+  for (size_t i = 0; i < BIG + 8; i++) x = x * 1103515245u + 12345u, d[i] = (uint8_t)(x >> 16);
+  size_t lens[] = {0, 1, 7, 8, 9, 126, 767, 768, 769, 3 * 8192 - 1, 3 * 8192, 3 * 8192 + 1,
+                   3 * 8192 + 3 * 256 + 5, BIG};
+  int same = 1, split = 1;
+  for (size_t k = 0; k < sizeof lens / sizeof *lens; k++)
+    for (int al = 0; al < 4; al++) {
+      uint32_t want = sl_log_crc32c_portable(0, d + al, lens[k]);
+      same &= sl_log_crc32c(0, d + al, lens[k]) == want;
+      size_t cut = lens[k] / 3;
+      split &= sl_log_crc32c(sl_log_crc32c(0, d + al, cut), d + al + cut, lens[k] - cut) == want;
+    }
+  for (size_t n = 0; n < 300; n++) same &= sl_log_crc32c(0, d + 1, n) == sl_log_crc32c_portable(0, d + 1, n);
+  CHECK(same);
+  CHECK(split);
+  /* Three at a time, equal and unequal lengths, and a remainder of one or two. */
+  const uint8_t *bufs[8];
+  size_t bl[8] = {126, 126, 126, 5, 300, 126, 0, 9000};
+  uint32_t got[8];
+  for (int i = 0; i < 8; i++) bufs[i] = d + i * 37;
+  for (size_t n = 1; n <= 8; n++) {
+    sl_log_crc32c_many(bufs, bl, got, n);
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) ok &= got[i] == sl_log_crc32c_portable(0, bufs[i], bl[i]);
+    CHECK(ok);
+  }
+  /* Frames encoded in a run are the bytes of frames encoded one by one. */
+  struct sl_log_msg m[10];
+  size_t sizes[10];
+  struct sl_buf one, run;
+  sl_buf_init(&one);
+  sl_buf_init(&run);
+  for (int i = 0; i < 10; i++) {
+    m[i] = (struct sl_log_msg){.partition = 0, .value = d + i, .value_len = (size_t)(100 + (i % 4) * 7),
+                               .key = i % 3 ? (const char *)d : NULL, .key_len = (size_t)i, .ts_ms = i == 4 ? 77 : 0};
+    sizes[i] = sl_log_frame_size(&m[i]);
+    CHECK_EQ_INT(sl_log_frame_encode(&one, &m[i], 50 + i, i == 4 ? 77 : 1000), 0);
+  }
+  CHECK_EQ_INT(sl_log_frames_encode(&run, m, sizes, 10, 0, 50, 1000), 0);
+  CHECK(one.len == run.len && !memcmp(one.data, run.data, one.len));
+  /* The verified prefix: all of it, then up to a frame with a flipped byte. */
+  CHECK_EQ_INT(sl_log_frames_verified((const uint8_t *)run.data, run.len), run.len);
+  CHECK_EQ_INT(sl_log_frames_verified((const uint8_t *)run.data, run.len - 1), run.len - sizes[9]);
+  size_t at5 = 0;
+  for (int i = 0; i < 5; i++) at5 += sizes[i];
+  run.data[at5 + 30] ^= 0x10;
+  CHECK_EQ_INT(sl_log_frames_verified((const uint8_t *)run.data, run.len), at5);
+  sl_buf_fini(&one);
+  sl_buf_fini(&run);
+  sl_free(d);
+}
+
+struct wr_arg {
+  struct sl_log *log;
+  int batches, per, bad;
+  int done;
+};
+
+/* Produces batches of numbered 1 KB records without flushing. */
+static void *wr_producer(void *arg) {
+  struct wr_arg *a = arg;
+  static char vals[500][1000];
+  struct sl_log_msg m[500];
+  struct sl_err err = {0};
+  for (int b = 0; b < a->batches; b++) {
+    for (int k = 0; k < a->per; k++) {
+      int seq = b * a->per + k;
+      memset(vals[k], 'a' + seq % 26, sizeof vals[k]);
+      memcpy(vals[k], &seq, sizeof seq);
+      m[k] = (struct sl_log_msg){.partition = 0, .value = vals[k], .value_len = sizeof vals[k]};
+    }
+    if (sl_log_produce(a->log, "w", m, (size_t)a->per, NULL, &err)) a->bad = 1;
+  }
+  __atomic_store_n(&a->done, 1, __ATOMIC_SEQ_CST);
+  return NULL;
+}
+
+/* Flushes until the producer is done, checking each time that what the flush covered
+ * is visible (published after its fsync) and reads back. */
+static void *wr_flusher(void *arg) {
+  struct wr_arg *a = arg;
+  struct sl_err err = {0};
+  while (!__atomic_load_n(&a->done, __ATOMIC_SEQ_CST)) {
+    if (sl_log_flush(a->log, 10000, &err)) a->bad = 1;
+  }
+  return NULL;
+}
+
+/* The partition's writer thread: a flush returns only once what was queued before it
+ * is written, fsynced and visible (not before); records queued while the writer is
+ * writing are not lost or reordered; close writes and syncs what is still queued. */
+static void test_writer_thread(void) {
+  char *dir = fresh("writer");
+  struct sl_err err = {0};
+  struct sl_log_cfg c = cfg_for(64 << 20); /* one segment: nothing is published by a roll */
+  struct sl_log *log = open_log(dir, &c);
+  struct sl_log_topic_conf tc = {.partitions = 1};
+  CHECK_EQ_INT(sl_log_topic_create(log, "w", &tc, &err), 0);
+  /* 3 MB queued: the writer writes it in chunks, none of it visible before the flush. */
+  struct wr_arg a = {.log = log, .batches = 6, .per = 500};
+  wr_producer(&a);
+  CHECK(!a.bad);
+  struct sl_log_topic_info info;
+  CHECK_EQ_INT(sl_log_topic_describe(log, "w", &info, &err), 0);
+  CHECK_EQ_INT(info.parts[0].end_offset, 0);
+  sl_log_topic_info_fini(&info);
+  CHECK_EQ_INT(sl_log_flush(log, 10000, &err), 0);
+  CHECK_EQ_INT(sl_log_topic_describe(log, "w", &info, &err), 0);
+  CHECK_EQ_INT(info.parts[0].end_offset, 3000);
+  CHECK_EQ_INT(info.parts[0].bytes, 3000 * (int64_t)(SL_LOG_FRAME_HEAD + SL_LOG_BODY_MIN + 1000));
+  sl_log_topic_info_fini(&info);
+  char *seg = sl_asprintf("%s/w/0/%020d.log", dir, 0);
+  CHECK_EQ_INT(sl_fs_size(seg), 3000 * (int64_t)(SL_LOG_FRAME_HEAD + SL_LOG_BODY_MIN + 1000));
+  /* A second handle (as another process would) reads the files: all 3000. */
+  struct sl_log *other = open_log(dir, &c);
+  CHECK_EQ_INT(read_all(other, "w", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 3000);
+  sl_log_close(other);
+
+  /* One thread queues 20 MB while another flushes in a loop: every record is there
+   * once, in order, with its bytes. */
+  struct wr_arg b = {.log = log, .batches = 40, .per = 500};
+  pthread_t pt, ft;
+  pthread_create(&pt, NULL, wr_producer, &b);
+  pthread_create(&ft, NULL, wr_flusher, &b);
+  pthread_join(pt, NULL);
+  pthread_join(ft, NULL);
+  CHECK(!b.bad);
+  CHECK_EQ_INT(sl_log_flush(log, 10000, &err), 0);
+  const char *topics[1] = {"w"};
+  struct sl_log_consumer_conf cc = {.topics = topics, .n_topics = 1, .from = SL_LOG_FROM_OFFSET, .from_value = 3000};
+  struct sl_log_consumer *cons = NULL;
+  CHECK_EQ_INT(sl_log_consumer_open(log, &cc, &cons, &err), 0);
+  int n = 0, ordered = 1;
+  struct sl_log_record r;
+  while (sl_log_consumer_poll(cons, 0, &r, &err) == 1) {
+    int seq;
+    memcpy(&seq, r.value, sizeof seq);
+    ordered &= r.offset == 3000 + n && seq == n && r.value_len == 1000 && ((const char *)r.value)[999] == 'a' + n % 26;
+    n++;
+  }
+  sl_log_consumer_close(cons);
+  CHECK_EQ_INT(n, 20000);
+  CHECK(ordered);
+
+  /* Queued, never flushed: close writes and syncs it; a reopen reads it. */
+  struct wr_arg d = {.log = log, .batches = 1, .per = 100};
+  wr_producer(&d);
+  sl_log_close(log);
+  log = open_log(dir, &c);
+  CHECK_EQ_INT(read_all(log, "w", NULL, SL_LOG_FROM_BEGINNING, 0, NULL, NULL, 0, &err), 23100);
+  sl_log_close(log);
+  sl_free(seg);
+  sl_free(dir);
+}
+
 int main(void) {
   TEST_RUN(test_append_read_seek);
   TEST_RUN(test_retention);
@@ -663,5 +836,7 @@ int main(void) {
   TEST_RUN(test_flipped_byte);
   TEST_RUN(test_disk_full);
   TEST_RUN(test_early_writes);
+  TEST_RUN(test_crc32c);
+  TEST_RUN(test_writer_thread);
   return TEST_DONE();
 }
