@@ -164,18 +164,20 @@ S describe silver.inc_pos --files --format json |
   python3 -c 'import json,sys; [print(x["data_path"], x["path"]) for x in json.load(sys.stdin)["delete_files"]]' > "$T/dels"
 expect_eq "... the delete files name the old rows of 2003, 2005 and 4001" "$(while read -r data del; do
   q "select d.id from read_parquet('$P/lake/$data', file_row_number=true) d join read_parquet('$P/lake/$del') x on d.file_row_number = x.pos and x.file_path = '$data'"; done < "$T/dels" | sort | tr '\n' ' ')" "2003 2005 4001 "
-printf 'id,ver,val,ts\n2007,20,-1,2026-01-10 00:00:00\n5039,20,3,2026-01-10 00:00:00\n' > "$T/b.csv"
-S ingest "$T/b.csv" --into bronze.ev >/dev/null
-out=$(S build --select 'inc_pos full_pos' --format json)
+# change ROW...: ingests these rows (id,ver,val,ts) and builds both models into $out.
+change() {
+  { echo 'id,ver,val,ts'; printf '%s\n' "$@"; } > "$T/b.csv"
+  S ingest "$T/b.csv" --into bronze.ev >/dev/null
+  out=$(S build --select 'inc_pos full_pos' --format json)
+}
+change '2007,20,-1,2026-01-10 00:00:00' '5039,20,3,2026-01-10 00:00:00'
 expect_contains "again, batch 2's file: its delete file replaced" "$out" "1 changed rows merged; of 7 files 0 rewritten (0 rows), 2 with delete files (2 rows hidden)"
 expect_eq "... three delete files, 5 rows" "$(dels inc_pos)" "3 5"
 expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
 # Past the limit (5% of a 40-row file), the touched file is rewritten and its delete
 # file retired with it.
 merge_mode merge-on-read 5 0
-printf 'id,ver,val,ts\n2009,30,1,2026-01-11 00:00:00\n' > "$T/b.csv"
-S ingest "$T/b.csv" --into bronze.ev >/dev/null
-out=$(S build --select 'inc_pos full_pos' --format json)
+change '2009,30,1,2026-01-11 00:00:00'
 expect_contains "a third row of batch 2's file: it is rewritten" "$out" "1 changed rows merged; of 8 files 1 rewritten (37 rows), 0 with delete files"
 expect_eq "... its delete file went with it" "$(dels inc_pos)" "2 2"
 expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
@@ -192,11 +194,7 @@ expect_eq "... and no file behind" "$(ls "$P"/lake/silver/inc_pos/data/*.parquet
 rm -f "$P/checks/inc_pos.yml"
 # Small files are packed once there are eight: here every file is small.
 merge_mode merge-on-read 20 8
-for b in 6; do
-  printf 'id,ver,val,ts\n%s,50,1,2026-01-13 00:00:00\n' "$((b * 1000))" > "$T/b.csv"
-  S ingest "$T/b.csv" --into bronze.ev >/dev/null
-  out=$(S build --select 'inc_pos full_pos' --format json)
-done
+change '6000,50,1,2026-01-13 00:00:00'
 expect_contains "eight small files: packed into one" "$out" "of 8 files 8 rewritten"
 expect_eq "... one data file, no delete file" "$(files inc_pos) $(dels inc_pos)" "1 0 0"
 expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
