@@ -95,6 +95,16 @@ static int quote_with(struct sl_buf *b, const char *s, char q) {
 int sl_buf_sql_ident(struct sl_buf *b, const char *s) { return quote_with(b, s, '"'); }
 int sl_buf_sql_str(struct sl_buf *b, const char *s) { return quote_with(b, s, '\''); }
 
+int sl_buf_sql_qname(struct sl_buf *b, const char *qualified) {
+  const char *dot = strchr(qualified, '.');
+  if (!dot) return quote_with(b, qualified, '"');
+  char *ns = sl_strndup(qualified, (size_t)(dot - qualified));
+  int rc = ns ? quote_with(b, ns, '"') : SL_ENOMEM;
+  sl_free(ns);
+  if (!rc) rc = sl_buf_putc(b, '.');
+  return rc ? rc : quote_with(b, dot + 1, '"');
+}
+
 char *sl_buf_take(struct sl_buf *b) {
   char *s = b->data;
   if (!s) s = sl_strdup("");

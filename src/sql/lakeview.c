@@ -304,15 +304,14 @@ static int attach_current(struct sl_duck *d, const struct sl_table_info *t, json
   return rc;
 }
 
-/* The summary of one snapshot of t, parsed (NULL if it has none). */
-static json_t *snapshot_summary(struct sl_catalog *cat, const struct sl_table_info *t, int64_t snap,
-                                struct sl_err *err) {
+json_t *sl_sql_snapshot_summary(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id) {
   struct sl_snapshot *ss = NULL;
   size_t n = 0;
+  struct sl_err e;
   json_t *sum = NULL;
-  if (sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err)) return NULL;
-  for (size_t i = 0; i < n; i++)
-    if (ss[i].snapshot_id == snap && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
+  if (!snapshot_id || sl_catalog_snapshot_list(cat, table_id, &ss, &n, &e)) return NULL;
+  for (size_t i = 0; i < n && !sum; i++)
+    if (ss[i].snapshot_id == snapshot_id && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
   sl_snapshot_list_free(ss, n);
   return sum;
 }
@@ -365,7 +364,7 @@ int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
       if ((rc = pick_snapshot(cat, &ts[i], asof, &snap, &schema_id, err))) break;
     }
     if (!snap) continue;
-    json_t *sum = snapshot_summary(cat, &ts[i], snap, err);
+    json_t *sum = sl_sql_snapshot_summary(cat, ts[i].table_id, snap);
     const char *view_sql = json_string_value(json_object_get(sum, "view-sql"));
     char *sel = NULL;
     if (!view_sql && (rc = sl_sql_table_select(d, cat, st, &ts[i], snap, &sel, err))) {

@@ -9,6 +9,8 @@
 #include "lake/lake.h"
 #include "sql/duck.h"
 
+#include <jansson.h>
+
 struct sl_sql_opts {
   int64_t threads;     /* 0: all cores */
   char *memory_limit;  /* "" : DuckDB's default (80% of RAM) */
@@ -38,6 +40,10 @@ int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
 int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                         const struct sl_table_info *t, int64_t snapshot_id, char **out,
                         struct sl_err *err);
+
+/* The summary of one snapshot of a table, parsed (NULL if it has none or the catalog
+ * cannot be read). */
+json_t *sl_sql_snapshot_summary(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id);
 
 /* A relation (new string) reading data files with the rows their position delete
  * files name left out: read_parquet of the files, or, when deletes apply, the files

@@ -24,14 +24,6 @@ static uint64_t fnv1a(uint64_t h, const char *s) {
   return h;
 }
 
-static void qname(struct sl_buf *b, const char *qualified) {
-  const char *dot = strchr(qualified, '.');
-  char *ns = sl_strndup(qualified, (size_t)(dot - qualified));
-  sl_buf_sql_ident(b, ns ? ns : "");
-  sl_buf_putc(b, '.');
-  sl_buf_sql_ident(b, dot + 1);
-  sl_free(ns);
-}
 
 /* The snapshot that stands for an input: the table's, or for a <t>_current view the
  * one of its changelog <t>_changes. */
@@ -52,18 +44,6 @@ static int input_table(struct sl_catalog *cat, const char *qualified, struct sl_
   sl_free(ns);
   sl_free(t);
   return rc;
-}
-
-static json_t *snapshot_summary(struct sl_catalog *cat, const struct sl_table_info *t) {
-  struct sl_snapshot *ss = NULL;
-  size_t n = 0;
-  struct sl_err e;
-  json_t *sum = NULL;
-  if (!t->current_snapshot || sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, &e)) return NULL;
-  for (size_t i = 0; i < n; i++)
-    if (ss[i].snapshot_id == t->current_snapshot && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
-  sl_snapshot_list_free(ss, n);
-  return sum;
 }
 
 static int run_checks(struct sl_bctx *x, const struct sl_model *m, const char *qualified, const char *rel,
@@ -98,7 +78,7 @@ static int key_list(struct sl_buf *b, const struct sl_model *m, const char *qual
 static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) {
   struct sl_buf r;
   sl_buf_init(&r);
-  qname(&r, qt);
+  sl_buf_sql_qname(&r, qt);
   struct sl_schema s = {0};
   struct sl_err e;
   int all = r.data && !sl_sql_describe(x->d, r.data, &s, &e);
@@ -184,7 +164,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       dl->why_full = sl_asprintf("input %s is new", qt);
     } else if (since == ti.current_snapshot) {
       /* An unchanged input is read whole: the changed one's rows may join any of it. */
-      qname(&r, qt);
+      sl_buf_sql_qname(&r, qt);
       sl_table_info_fini(&ti);
       dl->rel[i] = sl_buf_take(&r);
       sl_buf_fini(&r);
@@ -222,7 +202,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
         sl_buf_init(&k);
         key_list(&k, m, NULL);
         sl_buf_printf(&r, "(SELECT * FROM ");
-        qname(&r, qt);
+        sl_buf_sql_qname(&r, qt);
         sl_buf_printf(&r, " WHERE (%s) IN (SELECT (%s) FROM (%s)))", k.data, k.data, added);
         /* Every changed key is recomputed: deleted ones, and those whose new row the
          * model's filter drops, leave the table. */
@@ -278,7 +258,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
         /* Rows both added and late would come twice: DISTINCT, unless only keys are kept. */
         sl_buf_printf(&w, "(SELECT %s* FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", keyed ? "" : "DISTINCT ",
                       r.data);
-        qname(&w, qt);
+        sl_buf_sql_qname(&w, qt);
         sl_buf_puts(&w, " WHERE ");
         sl_buf_sql_ident(&w, m->event_time);
         sl_buf_puts(&w, " >= CAST(");
@@ -324,9 +304,9 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       rc = sl_duck_exec(x->d, mk.data, err);
       if (!rc) {
         sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
-        qname(&w, qt);
+        sl_buf_sql_qname(&w, qt);
         sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s UNION ALL SELECT _sl_i.* FROM ", ck.data, eq.data);
-        qname(&w, qt);
+        sl_buf_sql_qname(&w, qt);
         sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s WHERE %s)", ck.data, nd.data, anynull.data);
         /* Those keys are recomputed: whatever the model now gives for them (maybe no
          * row, when its filter drops the new version) replaces what the table had. */
@@ -424,7 +404,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   json_t *prev = NULL;
   int have_target = 0, rc = 0;
   if (!qualified) return sl_err_set(err, SL_ENOMEM, "out of memory");
-  qname(&this_rel, qualified);
+  sl_buf_sql_qname(&this_rel, qualified);
   rc = sl_catalog_table_get(x->cat, m->ns, m->name, &target, err);
   if (rc == SL_ENOTFOUND) {
     sl_err_clear(err);
@@ -454,7 +434,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   char hash[17];
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
   inputs = inputs_json(x, m);
-  prev = have_target ? snapshot_summary(x->cat, &target) : NULL;
+  prev = have_target ? sl_sql_snapshot_summary(x->cat, target.table_id, target.current_snapshot) : NULL;
   const char *prev_hash = json_string_value(json_object_get(prev, "sql-hash"));
   json_t *prev_inputs = json_object_get(prev, "inputs");
   int same_sql = prev_hash && !strcmp(prev_hash, hash);
@@ -484,7 +464,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_free(dl.rel[i]);
     struct sl_buf r;
     sl_buf_init(&r);
-    qname(&r, m->deps[i].table);
+    sl_buf_sql_qname(&r, m->deps[i].table);
     dl.rel[i] = sl_buf_take(&r);
   }
   struct sl_render rd = {x->ms, m, dl.rel, this_rel.data, x->d};

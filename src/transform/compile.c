@@ -14,33 +14,18 @@
 #include <string.h>
 
 static char *qualified_name(const char *qualified) {
-  const char *dot = strchr(qualified, '.');
-  if (!dot) return NULL;
   struct sl_buf b;
   sl_buf_init(&b);
-  char *ns = sl_strndup(qualified, (size_t)(dot - qualified));
-  sl_buf_sql_ident(&b, ns ? ns : "");
-  sl_buf_putc(&b, '.');
-  sl_buf_sql_ident(&b, dot + 1);
-  sl_free(ns);
+  sl_buf_sql_qname(&b, qualified);
   return sl_buf_take(&b);
 }
 
 /* The view SQL a published view's current snapshot carries, or NULL. */
 static char *view_sql(struct sl_catalog *cat, const struct sl_table_info *t) {
-  struct sl_snapshot *ss = NULL;
-  size_t n = 0;
-  struct sl_err e;
-  char *out = NULL;
-  if (!t->current_snapshot || sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, &e)) return NULL;
-  for (size_t i = 0; i < n && !out; i++) {
-    if (ss[i].snapshot_id != t->current_snapshot || !ss[i].summary_json) continue;
-    json_t *sum = json_loads(ss[i].summary_json, 0, NULL);
-    const char *v = json_string_value(json_object_get(sum, "view-sql"));
-    if (v) out = sl_strdup(v);
-    json_decref(sum);
-  }
-  sl_snapshot_list_free(ss, n);
+  json_t *sum = sl_sql_snapshot_summary(cat, t->table_id, t->current_snapshot);
+  const char *v = json_string_value(json_object_get(sum, "view-sql"));
+  char *out = v ? sl_strdup(v) : NULL;
+  json_decref(sum);
   return out;
 }
 
