@@ -89,17 +89,7 @@ int sl_cmd_build(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
     case 'h': fputs(usage, stdout); return 0;
-    case O_SELECT: {
-      char *copy = sl_strdup(optarg), *save = NULL;
-      for (char *t = strtok_r(copy, " ,", &save); t; t = strtok_r(NULL, " ,", &save)) {
-        char **nv = sl_realloc(sel, (n_sel + 1) * sizeof *sel);
-        if (!nv) break;
-        sel = nv;
-        sel[n_sel++] = sl_strdup(t);
-      }
-      sl_free(copy);
-      break;
-    }
+    case O_SELECT: sl_cmd_select_add(optarg, &sel, &n_sel); break;
     case O_FULL: full = 1; break;
     case O_THREADS:
       threads = atoi(optarg);

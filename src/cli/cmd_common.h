@@ -16,4 +16,8 @@
  * returns its exit code on failure, 0 on success. */
 int sl_cmd_open_project(const char *cmd, const char *dir, struct sl_project **out);
 
+/* Appends the names of a --select argument (separated by spaces or commas) to
+ * (*v)[0..*n); the caller frees each and the array. */
+void sl_cmd_select_add(const char *arg, char ***v, size_t *n);
+
 #endif

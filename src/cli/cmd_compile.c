@@ -79,17 +79,7 @@ int sl_cmd_compile(int argc, char **argv) {
   while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
     switch (c) {
     case 'h': fputs(usage, stdout); return 0;
-    case O_SELECT: {
-      char *copy = sl_strdup(optarg), *save = NULL;
-      for (char *t = copy ? strtok_r(copy, " ,", &save) : NULL; t; t = strtok_r(NULL, " ,", &save)) {
-        char **nv = sl_realloc(sel, (n_sel + 1) * sizeof *sel);
-        if (!nv) break;
-        sel = nv;
-        sel[n_sel++] = sl_strdup(t);
-      }
-      sl_free(copy);
-      break;
-    }
+    case O_SELECT: sl_cmd_select_add(optarg, &sel, &n_sel); break;
     case O_REFS:
       if (strcmp(optarg, "files") && strcmp(optarg, "names")) {
         rc = sl_cli_usage_error("compile", "--refs must be files or names");
