@@ -128,7 +128,6 @@ static int is_json_number(const char *s, size_t n) {
 }
 
 static int base64_of_hex(struct sl_buf *b, const char *s, size_t n) {
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   if (n < 2 || s[0] != '\\' || s[1] != 'x' || (n - 2) % 2) return put_str_n(b, s, n);
   size_t nb = (n - 2) / 2;
   unsigned char *raw = sl_malloc(nb + 1);
@@ -138,11 +137,7 @@ static int base64_of_hex(struct sl_buf *b, const char *s, size_t n) {
     raw[i] = (unsigned char)strtoul(hx, NULL, 16);
   }
   sl_buf_putc(b, '"');
-  for (size_t i = 0; i < nb; i += 3) {
-    uint32_t v = (uint32_t)raw[i] << 16 | (i + 1 < nb ? (uint32_t)raw[i + 1] << 8 : 0) | (i + 2 < nb ? raw[i + 2] : 0);
-    char q[4] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < nb ? tbl[v >> 6 & 63] : '=', i + 2 < nb ? tbl[v & 63] : '='};
-    sl_buf_append(b, q, 4);
-  }
+  sl_buf_base64(b, raw, nb);
   sl_free(raw);
   return sl_buf_putc(b, '"');
 }
@@ -256,13 +251,8 @@ static int numeric_json(struct sl_buf *b, const char *s, size_t n, int dec, int 
   }
   sl_free(m);
   if (!fixed) sl_buf_printf(b, "{\"scale\":%d,\"value\":", scale);
-  static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   sl_buf_putc(b, '"');
-  for (size_t i = 0; i < bl; i += 3) {
-    uint32_t v = (uint32_t)be[i] << 16 | (i + 1 < bl ? (uint32_t)be[i + 1] << 8 : 0) | (i + 2 < bl ? be[i + 2] : 0);
-    char q[4] = {tbl[v >> 18 & 63], tbl[v >> 12 & 63], i + 1 < bl ? tbl[v >> 6 & 63] : '=', i + 2 < bl ? tbl[v & 63] : '='};
-    sl_buf_append(b, q, 4);
-  }
+  sl_buf_base64(b, be, bl);
   sl_free(be);
   sl_buf_putc(b, '"');
   return fixed ? 0 : sl_buf_putc(b, '}');

@@ -4,6 +4,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -94,6 +95,18 @@ static int quote_with(struct sl_buf *b, const char *s, char q) {
 
 int sl_buf_sql_ident(struct sl_buf *b, const char *s) { return quote_with(b, s, '"'); }
 int sl_buf_sql_str(struct sl_buf *b, const char *s) { return quote_with(b, s, '\''); }
+
+int sl_buf_base64(struct sl_buf *b, const void *p, size_t n) {
+  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *u = p;
+  if (reserve(b, 4 * ((n + 2) / 3))) return SL_ENOMEM;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)u[i] << 16 | (i + 1 < n ? (uint32_t)u[i + 1] << 8 : 0) | (i + 2 < n ? u[i + 2] : 0);
+    char q[4] = {tab[v >> 18 & 63], tab[v >> 12 & 63], i + 1 < n ? tab[v >> 6 & 63] : '=', i + 2 < n ? tab[v & 63] : '='};
+    sl_buf_append(b, q, 4);
+  }
+  return 0;
+}
 
 int sl_buf_sql_qname(struct sl_buf *b, const char *qualified) {
   const char *dot = strchr(qualified, '.');

@@ -25,6 +25,8 @@ int sl_buf_vprintf(struct sl_buf *b, const char *fmt, va_list ap);
 int sl_buf_json_str(struct sl_buf *b, const char *s);
 /* Appends s as a SQL identifier: "..." with embedded quotes doubled. */
 int sl_buf_sql_ident(struct sl_buf *b, const char *s);
+/* Appends the n bytes at p in base64 (RFC 4648, with padding). */
+int sl_buf_base64(struct sl_buf *b, const void *p, size_t n);
 /* Appends "ns.table" as "ns"."table" (split at the first dot; no dot: one identifier). */
 int sl_buf_sql_qname(struct sl_buf *b, const char *qualified);
 /* Appends s as a SQL string literal: '...' with embedded quotes doubled. */

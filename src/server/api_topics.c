@@ -7,28 +7,13 @@
 #include "server/server_int.h"
 
 #include "cli/project.h"
+#include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "log/log.h"
 
 #include <string.h>
-
-static char *base64(const unsigned char *p, size_t n) {
-  static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char *o = sl_malloc(4 * ((n + 2) / 3) + 1);
-  if (!o) return NULL;
-  size_t k = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
-    o[k++] = tab[v >> 18 & 63];
-    o[k++] = tab[v >> 12 & 63];
-    o[k++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-    o[k++] = i + 2 < n ? tab[v & 63] : '=';
-  }
-  o[k] = '\0';
-  return o;
-}
 
 /* Sets obj[k] to the bytes as text when they are UTF-8, else as base64 (and marks the
  * message's "encoding"). */
@@ -39,9 +24,11 @@ static void put_bytes(json_t *obj, const char *k, const void *p, size_t n) {
   }
   json_t *s = json_stringn(p, n);
   if (!s) {
-    char *b = base64(p, n);
-    s = json_string(b ? b : "");
-    sl_free(b);
+    struct sl_buf b;
+    sl_buf_init(&b);
+    sl_buf_base64(&b, p, n);
+    s = json_stringn(b.data ? b.data : "", b.len);
+    sl_buf_fini(&b);
     json_object_set_new(obj, "encoding", json_string("base64"));
   }
   json_object_set_new(obj, k, s);

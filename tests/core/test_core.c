@@ -37,6 +37,20 @@ static void test_quoting(void) {
   sl_buf_reset(&b);
   sl_buf_json_str(&b, "a\"b\\c\nd\x01");
   CHECK_STR(b.data, "\"a\\\"b\\\\c\\nd\\u0001\"");
+  sl_buf_reset(&b);
+  sl_buf_sql_qname(&b, "silver.we\"ird.t");
+  CHECK_STR(b.data, "\"silver\".\"we\"\"ird.t\"");
+  /* RFC 4648's test vectors. */
+  const char *in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  const char *want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  for (int i = 0; i < 7; i++) {
+    sl_buf_reset(&b);
+    CHECK_EQ_INT(sl_buf_base64(&b, in[i], strlen(in[i])), 0);
+    CHECK_STR(b.data ? b.data : "", want[i]);
+  }
+  sl_buf_reset(&b);
+  sl_buf_base64(&b, "\xff\xfe\x00", 3);
+  CHECK_STR(b.data, "//4A");
   sl_buf_fini(&b);
   struct sl_buf small;
   sl_buf_init(&small);
