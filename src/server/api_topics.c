@@ -83,30 +83,29 @@ void sl_api_topics(struct sl_req *r) {
   sl_log_close(log);
 }
 
-/* Describes {name}; answers 400/404 and returns -1 when it cannot. */
-static int describe(struct sl_req *r, struct sl_log *log, struct sl_log_topic_info *ti) {
+/* Opens the log and describes {name}; answers 400/404 (log closed) and returns -1 when
+ * it cannot. */
+static int open_topic(struct sl_req *r, struct sl_log **log, struct sl_log_topic_info *ti) {
   struct sl_err err = {0};
   const char *name = sl_route_param(&r->m, "name");
+  if (open_log(r, log)) return -1;
   if (sl_log_topic_name_check(name, &err)) {
     sl_req_error(r, 400, "%s", err.msg);
-    return -1;
-  }
-  if (sl_log_topic_describe(log, name, ti, &err)) {
+  } else if (sl_log_topic_describe(*log, name, ti, &err)) {
     if (err.code == SL_ENOTFOUND) sl_req_error(r, 404, "no topic %s; GET /api/topics lists them", name);
     else sl_req_fail(r, &err);
-    return -1;
+  } else {
+    return 0;
   }
-  return 0;
+  sl_log_close(*log);
+  *log = NULL;
+  return -1;
 }
 
 void sl_api_topic(struct sl_req *r) {
   struct sl_log *log = NULL;
-  if (open_log(r, &log)) return;
   struct sl_log_topic_info ti = {0};
-  if (describe(r, log, &ti)) {
-    sl_log_close(log);
-    return;
-  }
+  if (open_topic(r, &log, &ti)) return;
   json_t *parts = json_array(), *groups = json_array();
   for (int32_t k = 0; k < ti.n_parts; k++)
     json_array_append_new(parts, json_pack("{s:i, s:I, s:I, s:I, s:I}", "partition", ti.parts[k].partition,
@@ -137,12 +136,8 @@ void sl_api_topic_messages(struct sl_req *r) {
   int64_t limit = sl_req_int(r, "limit", 50, 1000);
   if (limit < 0) return;
   struct sl_log *log = NULL;
-  if (open_log(r, &log)) return;
   struct sl_log_topic_info ti = {0};
-  if (describe(r, log, &ti)) {
-    sl_log_close(log);
-    return;
-  }
+  if (open_topic(r, &log, &ti)) return;
   if (part >= ti.n_parts) {
     sl_req_error(r, 404, "topic %s has partitions 0 to %d, not %lld", ti.name, ti.n_parts - 1, (long long)part);
     sl_log_topic_info_fini(&ti);
