@@ -160,8 +160,8 @@ static int find_hits(struct sl_bctx *x, char **urls, size_t nf, const unsigned c
 
 /* _sl_gone(fi, pos): for the files marked in sel, every row to leave out: the hits and
  * what their delete files already hide. */
-static int gather_gone(struct sl_bctx *x, size_t nf, const unsigned char *sel, const struct sl_data_file *files,
-                       const struct sl_delete_file *dels, size_t nd, struct sl_err *err) {
+static int gather_gone(struct sl_bctx *x, size_t nf, const unsigned char *sel, const struct sl_delete_file *dels,
+                       const size_t *of, size_t nd, struct sl_err *err) {
   struct sl_buf q;
   sl_buf_init(&q);
   sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_gone AS SELECT DISTINCT fi, pos FROM (SELECT fi, pos FROM _sl_hits "
@@ -170,19 +170,18 @@ static int gather_gone(struct sl_bctx *x, size_t nf, const unsigned char *sel, c
     if (sel[i]) sl_buf_printf(&q, ",%zu", i);
   sl_buf_putc(&q, ')');
   int rc = 0;
-  for (size_t j = 0; j < nd && !rc; j++)
-    for (size_t i = 0; i < nf; i++) {
-      if (!sel[i] || strcmp(dels[j].data_path, files[i].path)) continue;
-      char *url = sl_store_url(x->o->st, dels[j].path);
-      if (!url) {
-        rc = sl_err_set(err, SL_EINVAL, "delete file key '%s' is not inside the lake", dels[j].path);
-        break;
-      }
-      sl_buf_printf(&q, " UNION ALL SELECT %zu, pos FROM read_parquet(", i);
-      sl_buf_sql_str(&q, url);
-      sl_buf_putc(&q, ')');
-      sl_free(url);
+  for (size_t j = 0; j < nd && !rc; j++) {
+    if (of[j] >= nf || !sel[of[j]]) continue;
+    char *url = sl_store_url(x->o->st, dels[j].path);
+    if (!url) {
+      rc = sl_err_set(err, SL_EINVAL, "delete file key '%s' is not inside the lake", dels[j].path);
+      break;
     }
+    sl_buf_printf(&q, " UNION ALL SELECT %zu, pos FROM read_parquet(", of[j]);
+    sl_buf_sql_str(&q, url);
+    sl_buf_putc(&q, ')');
+    sl_free(url);
+  }
   sl_buf_putc(&q, ')');
   if (!rc) rc = q.data ? sl_duck_exec(x->d, q.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   sl_buf_fini(&q);
@@ -192,8 +191,8 @@ static int gather_gone(struct sl_bctx *x, size_t nf, const unsigned char *sel, c
 /* Stages the delete files of the files marked in sel and not in cow, each holding
  * every position _sl_gone has for its data file. */
 static int stage_delete_files(struct sl_bctx *x, const struct sl_model *m, char **urls, const struct sl_data_file *files,
-                              size_t nf, const unsigned char *sel, const unsigned char *cow, struct sl_merge *mg,
-                              struct sl_err *err) {
+                              size_t nf, const unsigned char *sel, const unsigned char *cow, const int64_t *hidden,
+                              struct sl_merge *mg, struct sl_err *err) {
   char **q = sl_calloc(nf + 1, sizeof *q);
   size_t *of = sl_calloc(nf + 1, sizeof *of), n = 0;
   int rc = q && of ? 0 : sl_err_set(err, SL_ENOMEM, "out of memory");
@@ -214,6 +213,7 @@ static int stage_delete_files(struct sl_bctx *x, const struct sl_model *m, char 
     d->data_path = sl_strdup(files[of[k]].path);
     d->rows = mg->dels_stage.w.rows[k];
     d->bytes = mg->dels_stage.w.bytes[k];
+    mg->hidden_rows += d->rows - hidden[of[k]]; /* less what the replaced file hid */
     if (!d->data_path) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }
   for (size_t k = 0; q && k < n; k++) sl_free(q[k]);
@@ -247,6 +247,7 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
   char **urls = NULL;
   unsigned char *cand = NULL, *cow = NULL, *sel = NULL;
   int64_t *hits = NULL, *hidden = NULL, tp = sl_time_mono_ns();
+  size_t *of = NULL; /* of[j]: the index of delete file j's data file (nf: none) */
   memset(mg, 0, sizeof *mg);
   int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &want, err);
   if (!rc) rc = sl_sql_describe(x->d, "_sl_delta", &have, err);
@@ -265,7 +266,9 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
   mg->keep = sl_calloc(nf + 1, sizeof *mg->keep);
   mg->keep_dels = sl_calloc(nd + 1, sizeof *mg->keep_dels);
   mg->add_dels = sl_calloc(nf + 1, sizeof *mg->add_dels);
-  if (!urls || !cand || !cow || !sel || !hits || !hidden || !mg->remove || !mg->keep || !mg->keep_dels || !mg->add_dels) {
+  of = sl_calloc(nd + 1, sizeof *of);
+  if (!urls || !cand || !cow || !sel || !hits || !hidden || !of || !mg->remove || !mg->keep || !mg->keep_dels ||
+      !mg->add_dels) {
     rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     goto out;
   }
@@ -275,8 +278,10 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
       goto out;
     }
     cand[i] = 1;
-    for (size_t j = 0; j < nd; j++)
-      if (!strcmp(dels[j].data_path, files[i].path)) hidden[i] += dels[j].rows;
+  }
+  for (size_t j = 0; j < nd; j++) {
+    for (of[j] = 0; of[j] < nf && strcmp(dels[j].data_path, files[of[j]].path); of[j]++) continue;
+    if (of[j] < nf) hidden[of[j]] += dels[j].rows;
   }
   if ((rc = prune_by_partition(x, m, files, nf, cand, err)) || (rc = prune_by_stats(x, m, &keys, files, nf, cand, err)) ||
       (rc = find_hits(x, urls, nf, cand, on, hits, err)))
@@ -297,14 +302,13 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
                                        (x->o->pack_small_files && n_small >= (size_t)x->o->pack_small_files && files[i].bytes < small);
     sel[i] |= cow[i];
   }
-  if ((rc = gather_gone(x, nf, sel, files, dels, nd, err))) goto out;
+  if ((rc = gather_gone(x, nf, sel, dels, of, nd, err))) goto out;
 
   /* Delete files: one per touched file that is kept, replacing the ones it had. */
-  if ((rc = stage_delete_files(x, m, urls, files, nf, sel, cow, mg, err))) goto out;
+  if ((rc = stage_delete_files(x, m, urls, files, nf, sel, cow, hidden, mg, err))) goto out;
   sl_build_phase_log(m->name, "delete files", &tp);
   for (size_t j = 0; j < nd && !rc; j++) {
-    size_t i = 0;
-    while (i < nf && strcmp(dels[j].data_path, files[i].path)) i++;
+    size_t i = of[j];
     if (i < nf && cow[i]) continue; /* retired with its rewritten data file */
     if (i < nf && sel[i]) {
       /* Replaced by the new delete file of its data file. */
@@ -322,11 +326,6 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
     if (!(mg->remove[mg->n_remove++] = sl_strdup(files[i].path))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     mg->n_rewritten++;
     mg->rewritten_rows += files[i].rows - hidden[i];
-  }
-  for (size_t i = 0; i < mg->n_add_dels; i++) {
-    /* Rows newly hidden: the new file's rows less those the replaced ones hid. */
-    for (size_t k = 0; k < nf; k++)
-      if (!strcmp(files[k].path, mg->add_dels[i].data_path)) mg->hidden_rows += mg->add_dels[i].rows - hidden[k];
   }
   if (!rc && mg->n_rewritten) {
     /* The rewritten files must read back with the table's columns. */
@@ -347,6 +346,7 @@ out:
   sl_free(sel);
   sl_free(hits);
   sl_free(hidden);
+  sl_free(of);
   sl_data_file_list_free(files, nf);
   sl_delete_file_list_free(dels, nd);
   sl_schema_fini(&want);
