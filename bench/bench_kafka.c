@@ -84,15 +84,23 @@ static int produce(const char *url, const char *topic, const char *file) {
   return 0;
 }
 
-/* Sums of the end offsets and of the records held (end - start) over the partitions. */
-static int ends(const char *url, const char *topic) {
+/* Opens the log at url and describes topic into info; NULL (said on stderr) on failure. */
+static struct sl_log *open_described(const char *url, const char *topic, struct sl_log_topic_info *info) {
   struct sl_log *log = open_url(url);
   struct sl_err err = {0};
-  struct sl_log_topic_info info;
-  if (sl_log_topic_describe(log, topic, &info, &err)) {
+  if (sl_log_topic_describe(log, topic, info, &err)) {
     fprintf(stderr, "bench_kafka: %s\n", err.msg);
-    return 1;
+    sl_log_close(log);
+    return NULL;
   }
+  return log;
+}
+
+/* Sums of the end offsets and of the records held (end - start) over the partitions. */
+static int ends(const char *url, const char *topic) {
+  struct sl_log_topic_info info;
+  struct sl_log *log = open_described(url, topic, &info);
+  if (!log) return 1;
   int64_t end = 0, held = 0;
   for (int32_t p = 0; p < info.n_parts; p++) {
     end += info.parts[p].end_offset;
@@ -106,13 +114,10 @@ static int ends(const char *url, const char *topic) {
 
 /* Reads every record the topic holds, from the beginning to the end offsets of the start. */
 static int consume(const char *url, const char *topic) {
-  struct sl_log *log = open_url(url);
-  struct sl_err err = {0};
   struct sl_log_topic_info info;
-  if (sl_log_topic_describe(log, topic, &info, &err)) {
-    fprintf(stderr, "bench_kafka: %s\n", err.msg);
-    return 1;
-  }
+  struct sl_log *log = open_described(url, topic, &info);
+  if (!log) return 1;
+  struct sl_err err = {0};
   int32_t left = 0;
   for (int32_t p = 0; p < info.n_parts; p++) left += info.parts[p].end_offset > info.parts[p].start_offset;
   const char *topics[] = {topic};
