@@ -98,6 +98,9 @@ int sl_ingest_stage_each(struct sl_duck *d, struct sl_store *st, const char *ns,
                          const char *const *selects, size_t n, struct sl_ingest_stage *out, struct sl_err *err);
 /* A DuckDB relation reading the staged files (new string), for audits before publishing. */
 char *sl_ingest_stage_reader(const struct sl_ingest_stage *s);
+/* The same, each column cast to the type the staging query gave it (Parquet does not
+ * keep every DuckDB type). */
+char *sl_ingest_stage_typed_reader(const struct sl_ingest_stage *s);
 /* Publishes the staged files as one snapshot on top of expected_parent (0: new table);
  * replace: the parent's files are not part of it. */
 int sl_ingest_stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,

@@ -308,28 +308,50 @@ int sl_ingest_stage_each(struct sl_duck *d, struct sl_store *st, const char *ns,
   return rc;
 }
 
-char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
+static void stage_files(struct sl_buf *b, const struct sl_ingest_stage *s) {
+  sl_buf_puts(b, "read_parquet([");
+  for (size_t i = 0; i < s->w.n; i++) {
+    if (i) sl_buf_putc(b, ',');
+    sl_buf_sql_str(b, s->w.urls[i]);
+  }
+  sl_buf_puts(b, "])");
+}
+
+/* The staged files; typed: as a SELECT casting each column to the staged type. With
+ * no file, an empty relation with the staged columns. */
+static char *stage_select(const struct sl_ingest_stage *s, int typed) {
   struct sl_buf b;
   sl_buf_init(&b);
-  if (!s->w.n) {
-    /* No files: an empty relation with the staged columns. */
-    sl_buf_puts(&b, "(SELECT ");
-    for (size_t c = 0; c < s->schema.n_cols; c++) {
-      if (c) sl_buf_puts(&b, ", ");
-      sl_buf_printf(&b, "CAST(NULL AS %s) AS ", s->schema.cols[c].type);
-      sl_buf_sql_ident(&b, s->schema.cols[c].name);
-    }
-    if (!s->schema.n_cols) sl_buf_puts(&b, "1 AS _empty");
-    sl_buf_puts(&b, " WHERE false)");
+  if (s->w.n && !typed) {
+    stage_files(&b, s);
     return sl_buf_take(&b);
   }
-  sl_buf_puts(&b, "read_parquet([");
-  for (size_t i = 0; i < s->w.n; i++) {
-    if (i) sl_buf_putc(&b, ',');
-    sl_buf_sql_str(&b, s->w.urls[i]);
+  sl_buf_puts(&b, "(SELECT ");
+  for (size_t c = 0; c < s->schema.n_cols; c++) {
+    if (c) sl_buf_puts(&b, ", ");
+    sl_buf_puts(&b, "CAST(");
+    if (s->w.n) sl_buf_sql_ident(&b, s->schema.cols[c].name);
+    else sl_buf_puts(&b, "NULL");
+    sl_buf_printf(&b, " AS %s) AS ", s->schema.cols[c].type);
+    sl_buf_sql_ident(&b, s->schema.cols[c].name);
   }
-  sl_buf_puts(&b, "])");
+  if (!s->schema.n_cols) sl_buf_puts(&b, "1 AS _empty");
+  if (s->w.n) {
+    sl_buf_puts(&b, " FROM ");
+    stage_files(&b, s);
+    sl_buf_putc(&b, ')');
+  } else {
+    sl_buf_puts(&b, " WHERE false)");
+  }
   return sl_buf_take(&b);
+}
+
+char *sl_ingest_stage_reader(const struct sl_ingest_stage *s) {
+  return stage_select(s, 0);
+}
+
+char *sl_ingest_stage_typed_reader(const struct sl_ingest_stage *s) {
+  return stage_select(s, 1);
 }
 
 static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const char *ns, const char *table,

@@ -82,10 +82,12 @@ struct sched {
   int64_t *order; /* per model: the position it finished at */
   size_t finished;
   struct sl_progress bar;
+  struct sl_duck *spare; /* a finished worker's session, for recording the runs */
 };
 
 struct worker {
   struct sched *s;
+  struct sl_duck *d; /* opened for its first model, kept for the next ones */
   struct sl_check_results checks;
   int rc;
   struct sl_err err;
@@ -127,10 +129,14 @@ static int run_one(struct worker *w, int i, struct sl_catalog *cat) {
     return 0;
   }
   struct sl_err e = {0};
-  struct sl_bctx x = {s->o, s->ms, cat, NULL, &w->checks, s->res->run_id};
   int64_t t = sl_time_mono_ns();
-  int rc = sl_duck_open(NULL, s->o->dopts, &x.d, &e);
-  sl_build_phase_log(m->name, "open", &t);
+  int rc = 0;
+  if (!w->d) {
+    rc = sl_duck_open(NULL, s->o->dopts, &w->d, &e);
+    sl_build_phase_log(m->name, "open", &t);
+  }
+  /* The views are made again: upstream models have changed tables since. */
+  struct sl_bctx x = {s->o, s->ms, cat, w->d, &w->checks, s->res->run_id};
   if (!rc) rc = sl_sql_attach(x.d, cat, s->o->st, NULL, &e);
   sl_build_phase_log(m->name, "views", &t);
   if (!rc) rc = sl_duck_exec(x.d, sl_transform_macros, &e);
@@ -138,7 +144,6 @@ static int run_one(struct worker *w, int i, struct sl_catalog *cat) {
     sl_err_prefix(&e, "macros/: ");
   sl_build_phase_log(m->name, "macros", &t);
   if (!rc) rc = sl_build_model(&x, m, r, &e);
-  sl_duck_close(x.d);
   if (rc) {
     r->status = SL_BUILD_FAILED;
     r->message = sl_strdup(e.msg);
@@ -182,16 +187,20 @@ static void *worker_main(void *arg) {
     sl_progress_update(&s->bar, (int64_t)s->finished, (int64_t)s->finished);
     pthread_cond_broadcast(&s->cv);
   }
+  if (!s->spare) s->spare = w->d, w->d = NULL;
   pthread_mutex_unlock(&s->mu);
+  sl_duck_close(w->d);
+  w->d = NULL;
   sl_catalog_close(cat);
   return NULL;
 }
 
-static int record_runs(const struct sl_build_opts *o, struct sl_build_result *res, struct sl_err *err) {
+/* d: a session to use (else one is opened), closed here. */
+static int record_runs(const struct sl_build_opts *o, struct sl_build_result *res, struct sl_duck *d,
+                       struct sl_err *err) {
   struct sl_catalog *cat = NULL;
-  struct sl_duck *d = NULL;
   int rc = sl_catalog_open(o->catalog_url, &cat, err);
-  if (!rc) rc = sl_duck_open(NULL, o->dopts, &d, err);
+  if (!rc && !d) rc = sl_duck_open(NULL, o->dopts, &d, err);
   if (!rc) rc = sl_check_record(d, cat, o->st, o->iopts, &res->checks, res->run_id, err);
   struct sl_buf q;
   sl_buf_init(&q);
@@ -304,8 +313,11 @@ int sl_build_run(struct sl_models *ms, const struct sl_build_opts *o, struct sl_
   sl_free(s.state);
   sl_free(s.order);
   res->seconds = (double)(sl_time_mono_ns() - t0) / 1e9;
-  if (rc) return rc;
-  if ((rc = record_runs(o, res, err))) sl_err_prefix(err, "recording the build in audit.build_runs: ");
+  if (rc) {
+    sl_duck_close(s.spare);
+    return rc;
+  }
+  if ((rc = record_runs(o, res, s.spare, err))) sl_err_prefix(err, "recording the build in audit.build_runs: ");
   for (size_t i = 0; !rc && i < res->n; i++)
     if (res->v[i].m && res->v[i].status != SL_BUILD_OK && res->v[i].status != SL_BUILD_FRESH)
       rc = sl_err_set(err, SL_EDATA, "build failed");

@@ -40,8 +40,8 @@ struct sl_merge {
 
 /* Plans and stages the merge of _sl_delta (the changed keys' new rows) for the keys in
  * _sl_keys; `on` joins _sl_t (the table) to _sl_k (the keys). */
-int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target, const char *on,
-                  struct sl_merge *mg, struct sl_err *err);
+int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
+                  const struct sl_schema *have, const char *on, struct sl_merge *mg, struct sl_err *err);
 /* A relation reading the table as the merge leaves it, with stage's new data files. */
 char *sl_merge_reader(struct sl_bctx *x, const struct sl_merge *mg, const struct sl_ingest_stage *stage,
                       struct sl_err *err);

@@ -104,9 +104,13 @@ static int prune_by_stats(struct sl_bctx *x, const struct sl_model *m, const str
     }
     json_decref(st);
   }
-  sl_buf_puts(&q, ") AS f(i, lo, hi) WHERE EXISTS (SELECT 1 FROM _sl_keys AS k WHERE k.");
+  /* Each file's smallest changed key at or above its min (an as-of join sorts the keys
+   * once), kept when it is not above its max. */
+  sl_buf_puts(&q, ") AS f(i, lo, hi) ASOF JOIN _sl_keys AS k ON k.");
   sl_buf_sql_ident(&q, m->key[0]);
-  sl_buf_printf(&q, " BETWEEN CAST(f.lo AS %s) AND CAST(f.hi AS %s))", keys->cols[0].type, keys->cols[0].type);
+  sl_buf_printf(&q, " >= CAST(f.lo AS %s) WHERE k.", keys->cols[0].type);
+  sl_buf_sql_ident(&q, m->key[0]);
+  sl_buf_printf(&q, " <= CAST(f.hi AS %s)", keys->cols[0].type);
   struct sl_duck_result r;
   int rc = 0;
   if (nv && !(rc = sl_duck_query(x->d, q.data, &r, err))) {
@@ -238,9 +242,9 @@ static char *rewrite_select(char **urls, size_t nf, const unsigned char *cow) {
   return sl_buf_take(&b);
 }
 
-int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target, const char *on,
-                  struct sl_merge *mg, struct sl_err *err) {
-  struct sl_schema want = {0}, have = {0}, keys = {0};
+int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
+                  const struct sl_schema *have, const char *on, struct sl_merge *mg, struct sl_err *err) {
+  struct sl_schema want = {0}, keys = {0};
   struct sl_data_file *files = NULL;
   struct sl_delete_file *dels = NULL;
   size_t nf = 0, nd = 0;
@@ -250,11 +254,10 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
   size_t *of = NULL; /* of[j]: the index of delete file j's data file (nf: none) */
   memset(mg, 0, sizeof *mg);
   int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &want, err);
-  if (!rc) rc = sl_sql_describe(x->d, "_sl_delta", &have, err);
   if (!rc) rc = sl_sql_describe(x->d, "_sl_keys", &keys, err);
   if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
   if (!rc) rc = sl_catalog_deletes_at(x->cat, target->table_id, target->current_snapshot, &dels, &nd, err);
-  if (rc || !same_columns(&want, &have)) goto out;
+  if (rc || !same_columns(&want, have)) goto out;
   mg->n_files = nf;
   urls = sl_calloc(nf + 1, sizeof *urls);
   cand = sl_calloc(nf + 1, 1);
@@ -350,7 +353,6 @@ out:
   sl_data_file_list_free(files, nf);
   sl_delete_file_list_free(dels, nd);
   sl_schema_fini(&want);
-  sl_schema_fini(&have);
   sl_schema_fini(&keys);
   return rc;
 }

@@ -309,15 +309,10 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
         sl_buf_sql_qname(&w, qt);
         sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s WHERE %s)", ck.data, nd.data, anynull.data);
         /* Those keys are recomputed: whatever the model now gives for them (maybe no
-         * row, when its filter drops the new version) replaces what the table had. */
+         * row, when its filter drops the new version) replaces what the table had. The
+         * join stays inside the model's query, so DuckDB reads only the columns the
+         * model uses, and their rows go straight from the scan to the model. */
         sl_buf_printf(&dl->deleted, "%s(SELECT * FROM %s)", dl->deleted.len ? " UNION " : "", ck.data);
-        /* Their rows are read once into a temporary table: planned inside the model's
-         * query (windows, aggregates), the join is slower by half. */
-        sl_buf_reset(&mk);
-        sl_buf_printf(&mk, "CREATE OR REPLACE TEMP TABLE _sl_in_%zu AS SELECT * FROM %s", i, w.data);
-        rc = mk.data ? sl_duck_exec(x->d, mk.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
-        sl_buf_reset(&w);
-        sl_buf_printf(&w, "_sl_in_%zu", i);
       }
       sl_buf_fini(&mk);
       sl_buf_fini(&r);
@@ -396,7 +391,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   sl_buf_init(&this_rel);
   sl_buf_init(&sel);
   struct sl_table_info target = {0};
-  struct sl_ingest_stage stage = {0};
+  struct sl_ingest_stage stage = {0}, delta = {0};
   struct delta dl = {0};
   struct sl_merge mg = {0};
   sl_buf_init(&dl.deleted);
@@ -517,14 +512,19 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     key_list(&order, m, NULL);
   }
   if (incremental) {
-    /* The new rows of changed keys replace the old ones; deleted keys go. */
-    sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_delta AS SELECT * FROM (\n%s\n)", sql);
-    if ((rc = sl_duck_exec(x->d, sel.data, err))) {
+    /* The model's rows of the changed keys are written first, sorted by key: in the
+     * common case those files are the snapshot's only new data. */
+    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data ? order.data : "");
+    if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &delta, err))) {
       sl_err_prefix(err, "%s: ", m->path);
+      sl_buf_fini(&order);
       goto out;
     }
-    sl_duck_query_int(x->d, "SELECT count(*) FROM _sl_delta", &changed, err);
+    changed = delta.rows;
     sl_build_phase_log(m->name, "delta", &tp);
+    /* _sl_delta: those rows as the model gives them; _sl_keys: the keys they replace
+     * (theirs, and the changed keys the model now drops). */
+    char *dr = sl_ingest_stage_typed_reader(&delta);
     struct sl_buf k, on;
     sl_buf_init(&k);
     sl_buf_init(&on);
@@ -537,31 +537,42 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       sl_buf_sql_ident(&on, m->key[i]);
     }
     sl_buf_reset(&sel);
+    sl_buf_printf(&sel, "CREATE OR REPLACE TEMP VIEW _sl_delta AS SELECT * FROM %s", dr ? dr : "");
+    sl_free(dr);
+    rc = dr ? sl_duck_exec(x->d, sel.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+    sl_buf_reset(&sel);
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
                   dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
-    if (!(rc = sl_duck_exec(x->d, sel.data, err))) rc = sl_merge_plan(x, m, &target, on.data, &mg, err);
+    if (!rc && !(rc = sl_duck_exec(x->d, sel.data, err))) rc = sl_merge_plan(x, m, &target, &delta.schema, on.data, &mg, err);
     sl_build_phase_log(m->name, "merge plan", &tp);
+    /* Rewritten files (or, when the columns changed, the whole table) are written
+     * again with the changed rows, and those replace the files written above. */
     sl_buf_reset(&sel);
-    if (!rc && mg.ok)
-      sl_buf_printf(&sel, "SELECT * FROM (%s%sSELECT * FROM _sl_delta)%s", mg.rewrite ? mg.rewrite : "",
-                    mg.rewrite ? " UNION ALL BY NAME " : "", order.data ? order.data : "");
-    else if (!rc)
+    if (!rc && mg.ok && mg.rewrite)
+      sl_buf_printf(&sel, "SELECT * FROM (%s UNION ALL BY NAME SELECT * FROM _sl_delta)%s", mg.rewrite,
+                    order.data ? order.data : "");
+    else if (!rc && !mg.ok)
       sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN _sl_keys AS _sl_k ON %s"
                           " UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
                     this_rel.data, on.data, order.data ? order.data : "");
     sl_buf_fini(&k);
     sl_buf_fini(&on);
-    if (rc) {
-      sl_buf_fini(&order);
-      goto out;
+    if (!rc && !sel.len) {
+      stage = delta;
+      memset(&delta, 0, sizeof delta);
+    } else if (!rc && (rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition,
+                                                     &stage, err))) {
+      sl_err_prefix(err, "%s: ", m->path);
     }
+    sl_buf_fini(&order);
+    if (rc) goto out;
   } else {
     sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data ? order.data : "");
-  }
-  sl_buf_fini(&order);
-  if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &stage, err))) {
-    sl_err_prefix(err, "%s: ", m->path);
-    goto out;
+    sl_buf_fini(&order);
+    if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &stage, err))) {
+      sl_err_prefix(err, "%s: ", m->path);
+      goto out;
+    }
   }
   sl_build_phase_log(m->name, "write", &tp);
   res->rows = stage.rows;
@@ -614,6 +625,8 @@ out:
   if (!rc && res->status == SL_BUILD_OK && !res->how) res->how = sl_strdup("");
   sl_ingest_stage_discard(x->o->st, &stage);
   sl_ingest_stage_fini(&stage);
+  sl_ingest_stage_discard(x->o->st, &delta);
+  sl_ingest_stage_fini(&delta);
   for (size_t i = 0; dl.rel && i < m->n_deps; i++) sl_free(dl.rel[i]);
   sl_free(dl.rel);
   sl_free(dl.why_full);
