@@ -22,7 +22,8 @@ int sl_build_prunable_type(const char *t);
 
 /* An incremental model's merge into its table's current snapshot (build_merge.c). */
 struct sl_merge {
-  int ok;         /* 0: the changed rows' columns differ from the table's: rewrite it whole */
+  int ok;         /* 0: rewrite the table whole (the changed rows' columns differ from the
+                     table's, or it has a column named file_row_number or _sl_f) */
   size_t n_files; /* the table's data files */
   char **remove;  /* keys of the data files rewritten and the delete files replaced */
   size_t n_remove;

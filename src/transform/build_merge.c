@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
 
 void sl_merge_fini(struct sl_store *st, struct sl_merge *mg) {
   sl_ingest_stage_discard(st, &mg->dels_stage);
@@ -258,6 +259,10 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
   if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
   if (!rc) rc = sl_catalog_deletes_at(x->cat, target->table_id, target->current_snapshot, &dels, &nd, err);
   if (rc || !same_columns(&want, have)) goto out;
+  /* Rows are found by DuckDB's file_row_number and filename columns: a table with a
+   * column of either name is merged by rewriting it whole. */
+  for (size_t c = 0; c < want.n_cols; c++)
+    if (!strcasecmp(want.cols[c].name, "file_row_number") || !strcasecmp(want.cols[c].name, "_sl_f")) goto out;
   mg->n_files = nf;
   urls = sl_calloc(nf + 1, sizeof *urls);
   cand = sl_calloc(nf + 1, 1);

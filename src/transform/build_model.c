@@ -601,7 +601,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                            (long long)changed, mg.n_files, mg.n_rewritten, (long long)mg.rewritten_rows,
                            mg.n_add_dels, (long long)mg.hidden_rows);
   else if (incremental)
-    res->how = sl_asprintf("incremental: %lld changed rows merged", (long long)changed);
+    res->how = sl_asprintf("incremental: %lld changed rows merged, the whole table rewritten", (long long)changed);
   else
     res->how = sl_asprintf("full%s%s", dl.why_full ? ": " : "", dl.why_full ? dl.why_full : "");
   summary = sl_asprintf("{\"model\":\"%s\",\"materialized\":\"%s\",\"mode\":\"%s\",\"sql-hash\":\"%s\",\"inputs\":%s,"

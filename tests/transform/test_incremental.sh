@@ -224,4 +224,18 @@ S ingest "$T/e.csv" --into bronze.ev >/dev/null && S ingest "$T/d.csv" --into br
 out=$(S build --format json)
 expect_contains "both changed: built in full" "$out" "full: inputs bronze.ev and bronze.dim both changed"
 expect_eq "... equal to the full build" "$(same j_inc j_full)" "0"
+# A model with a column named file_row_number (the name DuckDB gives row positions):
+# merged by rewriting the table whole, and still equal to the full build.
+rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"
+frn="SELECT id, arg_max(val, ver) AS val, max(ver) * 10 AS file_row_number FROM {{ source('bronze', 'ev') }} GROUP BY id"
+printf "{{ config(materialized='incremental', unique_key='id') }}\n%s\n" "$frn" > "$P/models/r_inc.sql"
+printf "{{ config(materialized='table') }}\n%s\n" "$frn" > "$P/models/r_full.sql"
+printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 00:00:00\n3,1,30,2026-01-01 00:00:00\n' > "$T/e.csv"
+S ingest "$T/e.csv" --into bronze.ev >/dev/null && S build >/dev/null
+printf 'id,ver,val,ts\n2,2,21,2026-01-02 00:00:00\n4,1,40,2026-01-02 00:00:00\n' > "$T/e.csv"
+S ingest "$T/e.csv" --into bronze.ev >/dev/null
+out=$(S build --format json)
+expect_contains "a column named file_row_number: merged by a rewrite" "$out" "2 changed rows merged, the whole table rewritten"
+expect_eq "... equal to the full build" "$(same r_inc r_full)" "0"
+expect_eq "... with the new version" "$(q "select val, file_row_number from silver.r_inc where id = 2")" "21,20"
 finish
