@@ -63,6 +63,7 @@ struct delta {
   struct sl_buf deleted; /* a UNION of key SELECTs, or empty: keys deleted, or recomputed from whole groups */
   int full;              /* a change no delta can express: build in full */
   char *why_full;
+  const char *keyless;   /* a changed input read as its new rows only (it lacks the key) */
 };
 
 static int key_list(struct sl_buf *b, const struct sl_model *m, const char *qual) {
@@ -216,6 +217,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
     /* An input holding the model's key is read below as whole groups of the changed
      * keys: of the rows found here only their keys matter. */
     int keyed = !dl->full && !is_cur && r.data && has_key(x, m, qt);
+    if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = qt;
     if (!dl->full && m->lookback_ms && r.data) {
       /* Late rows: also every input row within the lookback of the newest output row.
        * The bound is computed first and written as a constant, so the input's files
@@ -336,6 +338,45 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
   return 0;
 }
 
+/* A changed input without the model's key is read as its new rows only, which is
+ * right for a model that maps each input row to output rows (projections, filters,
+ * joins) but not for one that groups, windows, deduplicates or limits them: such a
+ * model would see part of each group. Its plan tells which it is; the latter is
+ * built in full. */
+static int check_row_wise(struct sl_bctx *x, const struct sl_model *m, const char *this_rel, struct delta *dl,
+                          struct sl_err *err) {
+  static const char *const set_ops[] = {"HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "UNGROUPED_AGGREGATE", "WINDOW",
+                                        "STREAMING_WINDOW", "TOP_N", "LIMIT", "STREAMING_LIMIT", "RESERVOIR_SAMPLE",
+                                        "STREAMING_SAMPLE", NULL};
+  struct sl_render rd = {x->ms, m, dl->rel, this_rel, x->d};
+  char *sql = NULL, *plan = NULL;
+  int rc = sl_model_render(&rd, &sql, err);
+  char *q = rc ? NULL : sl_asprintf("EXPLAIN SELECT * FROM (\n%s\n)", sql);
+  struct sl_duck_result r;
+  if (!rc && !q) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc && (rc = sl_duck_query(x->d, q, &r, err))) sl_err_prefix(err, "%s: ", m->path);
+  if (!rc) {
+    plan = sl_duck_result_rows(&r) ? sl_duck_result_text(&r, 1, 0) : NULL;
+    sl_duck_result_fini(&r);
+  }
+  const char *op = NULL;
+  for (int i = 0; plan && !op && set_ops[i]; i++) {
+    /* Whole operator names: the plan draws each in a box, padded with spaces. */
+    size_t n = strlen(set_ops[i]);
+    for (const char *p = strstr(plan, set_ops[i]); p && !op; p = strstr(p + 1, set_ops[i]))
+      if ((p == plan || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0' || p[n] == '\n')) op = set_ops[i];
+  }
+  if (op) {
+    dl->full = 1;
+    dl->why_full = sl_asprintf("input %s lacks a column of the unique key and the model's plan has %s", dl->keyless,
+                               op);
+  }
+  sl_free(plan);
+  sl_free(q);
+  sl_free(sql);
+  return rc;
+}
+
 static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const struct sl_table_info *target,
                       const char *this_rel, struct delta *dl, struct sl_err *err) {
   /* Changes of two inputs interact (new rows of one meet new rows of the other), which
@@ -452,6 +493,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   int incremental = m->mat == SL_MAT_INCREMENTAL && have_target && same_sql && prev_inputs && !x->o->full_refresh;
   sl_build_phase_log(m->name, "state", &tp);
   if (incremental && (rc = plan_delta(x, m, prev_inputs, &target, this_rel.data, &dl, err))) goto out;
+  if (incremental && !dl.full && dl.keyless && (rc = check_row_wise(x, m, this_rel.data, &dl, err))) goto out;
   if (incremental) sl_build_phase_log(m->name, "changed keys", &tp);
   if (incremental && dl.full) incremental = 0;
   for (size_t i = 0; i < m->n_deps; i++) {

@@ -238,4 +238,23 @@ out=$(S build --format json)
 expect_contains "a column named file_row_number: merged by a rewrite" "$out" "2 changed rows merged, the whole table rewritten"
 expect_eq "... equal to the full build" "$(same r_inc r_full)" "0"
 expect_eq "... with the new version" "$(q "select val, file_row_number from silver.r_inc where id = 2")" "21,20"
+# An input without the model's key is read as its new rows only: right for a model
+# that maps rows (kept incremental), not for one that groups them (built in full).
+rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"
+day="SELECT CAST(ts AS DATE) AS day, count(*) AS n, sum(val) AS total FROM {{ source('bronze', 'ev') }} GROUP BY ALL"
+printf "{{ config(materialized='incremental', unique_key='day') }}\n%s\n" "$day" > "$P/models/d_inc.sql"
+printf "{{ config(materialized='table') }}\n%s\n" "$day" > "$P/models/d_full.sql"
+rows="SELECT id * 10 AS k, val FROM {{ source('bronze', 'ev') }}"
+printf "{{ config(materialized='incremental', unique_key='k') }}\n%s\n" "$rows" > "$P/models/k_inc.sql"
+printf "{{ config(materialized='table') }}\n%s\n" "$rows" > "$P/models/k_full.sql"
+printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 01:00:00\n3,1,30,2026-01-02 00:00:00\n' > "$T/e.csv"
+S ingest "$T/e.csv" --into bronze.ev >/dev/null && S build >/dev/null
+printf 'id,ver,val,ts\n4,1,40,2026-01-01 02:00:00\n5,1,50,2026-01-03 00:00:00\n' > "$T/e.csv"
+S ingest "$T/e.csv" --into bronze.ev >/dev/null
+out=$(S build --format json)
+expect_contains "grouping an input without the key: built in full" "$out" "full: input bronze.ev lacks a column of the unique key and the model's plan has "
+expect_eq "... equal to the full build" "$(same d_inc d_full)" "0"
+expect_eq "... the old day's group whole" "$(q "select n, total from silver.d_inc where day = DATE '2026-01-01'")" "3,70"
+expect_contains "mapping its rows: incremental" "$out" "2 changed rows merged"
+expect_eq "... equal to the full build" "$(same k_inc k_full)" "0"
 finish
