@@ -92,6 +92,13 @@ rm -rf "$P/lake" "$P/.sluice" && "$SLUICE" init "$P" >/dev/null 2>&1
 merge_mode copy-on-write 20
 files() { S describe "silver.$1" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])'; }
 same() { q "select count(*) from ((select * from silver.$1 except all select * from silver.$2) union all (select * from silver.$2 except all select * from silver.$1))"; }
+# fresh: an empty project. pair NAME KEY SQL: an incremental model NAME_inc (unique_key
+# KEY) and the same SQL built in full as NAME_full.
+fresh() { rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"; }
+pair() {
+  printf "{{ config(materialized='incremental', unique_key='%s') }}\n%s\n" "$2" "$3" > "$P/models/$1_inc.sql"
+  printf "{{ config(materialized='table') }}\n%s\n" "$3" > "$P/models/$1_full.sql"
+}
 # six_batches: 40 new keys per batch, a build after each.
 six_batches() {
   for b in 0 1 2 3 4 5; do
@@ -200,10 +207,8 @@ expect_eq "... one data file, no delete file" "$(files inc_pos) $(dels inc_pos)"
 expect_eq "... equal to the full build" "$(same inc_pos full_pos)" "0"
 # Two inputs: when one changed, the other is read whole (its rows may join any of the
 # changed ones); when both changed, the model is built in full.
-rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"
-join="SELECT e.id, e.val, d.label FROM {{ source('bronze', 'ev') }} e JOIN {{ source('bronze', 'dim') }} d ON e.id % 3 = d.grp"
-printf "{{ config(materialized='incremental', unique_key='id') }}\n%s\n" "$join" > "$P/models/j_inc.sql"
-printf "{{ config(materialized='table') }}\n%s\n" "$join" > "$P/models/j_full.sql"
+fresh
+pair j id "SELECT e.id, e.val, d.label FROM {{ source('bronze', 'ev') }} e JOIN {{ source('bronze', 'dim') }} d ON e.id % 3 = d.grp"
 printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 00:00:00\n3,1,30,2026-01-01 00:00:00\n' > "$T/e.csv"
 printf 'grp,label\n0,zero\n1,one\n' > "$T/d.csv"
 S ingest "$T/e.csv" --into bronze.ev >/dev/null && S ingest "$T/d.csv" --into bronze.dim >/dev/null
@@ -226,10 +231,8 @@ expect_contains "both changed: built in full" "$out" "full: inputs bronze.ev and
 expect_eq "... equal to the full build" "$(same j_inc j_full)" "0"
 # A model with a column named file_row_number (the name DuckDB gives row positions):
 # merged by rewriting the table whole, and still equal to the full build.
-rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"
-frn="SELECT id, arg_max(val, ver) AS val, max(ver) * 10 AS file_row_number FROM {{ source('bronze', 'ev') }} GROUP BY id"
-printf "{{ config(materialized='incremental', unique_key='id') }}\n%s\n" "$frn" > "$P/models/r_inc.sql"
-printf "{{ config(materialized='table') }}\n%s\n" "$frn" > "$P/models/r_full.sql"
+fresh
+pair r id "SELECT id, arg_max(val, ver) AS val, max(ver) * 10 AS file_row_number FROM {{ source('bronze', 'ev') }} GROUP BY id"
 printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 00:00:00\n3,1,30,2026-01-01 00:00:00\n' > "$T/e.csv"
 S ingest "$T/e.csv" --into bronze.ev >/dev/null && S build >/dev/null
 printf 'id,ver,val,ts\n2,2,21,2026-01-02 00:00:00\n4,1,40,2026-01-02 00:00:00\n' > "$T/e.csv"
@@ -240,13 +243,9 @@ expect_eq "... equal to the full build" "$(same r_inc r_full)" "0"
 expect_eq "... with the new version" "$(q "select val, file_row_number from silver.r_inc where id = 2")" "21,20"
 # An input without the model's key is read as its new rows only: right for a model
 # that maps rows (kept incremental), not for one that groups them (built in full).
-rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"
-day="SELECT CAST(ts AS DATE) AS day, count(*) AS n, sum(val) AS total FROM {{ source('bronze', 'ev') }} GROUP BY ALL"
-printf "{{ config(materialized='incremental', unique_key='day') }}\n%s\n" "$day" > "$P/models/d_inc.sql"
-printf "{{ config(materialized='table') }}\n%s\n" "$day" > "$P/models/d_full.sql"
-rows="SELECT id * 10 AS k, val FROM {{ source('bronze', 'ev') }}"
-printf "{{ config(materialized='incremental', unique_key='k') }}\n%s\n" "$rows" > "$P/models/k_inc.sql"
-printf "{{ config(materialized='table') }}\n%s\n" "$rows" > "$P/models/k_full.sql"
+fresh
+pair d day "SELECT CAST(ts AS DATE) AS day, count(*) AS n, sum(val) AS total FROM {{ source('bronze', 'ev') }} GROUP BY ALL"
+pair k k "SELECT id * 10 AS k, val FROM {{ source('bronze', 'ev') }}"
 printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 01:00:00\n3,1,30,2026-01-02 00:00:00\n' > "$T/e.csv"
 S ingest "$T/e.csv" --into bronze.ev >/dev/null && S build >/dev/null
 printf 'id,ver,val,ts\n4,1,40,2026-01-01 02:00:00\n5,1,50,2026-01-03 00:00:00\n' > "$T/e.csv"
