@@ -99,6 +99,15 @@ pair() {
   printf "{{ config(materialized='incremental', unique_key='%s') }}\n%s\n" "$2" "$3" > "$P/models/$1_inc.sql"
   printf "{{ config(materialized='table') }}\n%s\n" "$3" > "$P/models/$1_full.sql"
 }
+# rounds ROWS ROWS: ingest the first rows (id,ver,val,ts lines) into bronze.ev and
+# build, then the second and build again, its summary in $out.
+rounds() {
+  printf 'id,ver,val,ts\n%s' "$1" > "$T/e.csv"
+  S ingest "$T/e.csv" --into bronze.ev >/dev/null && S build >/dev/null
+  printf 'id,ver,val,ts\n%s' "$2" > "$T/e.csv"
+  S ingest "$T/e.csv" --into bronze.ev >/dev/null
+  out=$(S build --format json)
+}
 # six_batches: 40 new keys per batch, a build after each.
 six_batches() {
   for b in 0 1 2 3 4 5; do
@@ -233,11 +242,8 @@ expect_eq "... equal to the full build" "$(same j_inc j_full)" "0"
 # merged by rewriting the table whole, and still equal to the full build.
 fresh
 pair r id "SELECT id, arg_max(val, ver) AS val, max(ver) * 10 AS file_row_number FROM {{ source('bronze', 'ev') }} GROUP BY id"
-printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 00:00:00\n3,1,30,2026-01-01 00:00:00\n' > "$T/e.csv"
-S ingest "$T/e.csv" --into bronze.ev >/dev/null && S build >/dev/null
-printf 'id,ver,val,ts\n2,2,21,2026-01-02 00:00:00\n4,1,40,2026-01-02 00:00:00\n' > "$T/e.csv"
-S ingest "$T/e.csv" --into bronze.ev >/dev/null
-out=$(S build --format json)
+rounds $'1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 00:00:00\n3,1,30,2026-01-01 00:00:00\n' \
+  $'2,2,21,2026-01-02 00:00:00\n4,1,40,2026-01-02 00:00:00\n'
 expect_contains "a column named file_row_number: merged by a rewrite" "$out" "2 changed rows merged, the whole table rewritten"
 expect_eq "... equal to the full build" "$(same r_inc r_full)" "0"
 expect_eq "... with the new version" "$(q "select val, file_row_number from silver.r_inc where id = 2")" "21,20"
@@ -246,11 +252,8 @@ expect_eq "... with the new version" "$(q "select val, file_row_number from silv
 fresh
 pair d day "SELECT CAST(ts AS DATE) AS day, count(*) AS n, sum(val) AS total FROM {{ source('bronze', 'ev') }} GROUP BY ALL"
 pair k k "SELECT id * 10 AS k, val FROM {{ source('bronze', 'ev') }}"
-printf 'id,ver,val,ts\n1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 01:00:00\n3,1,30,2026-01-02 00:00:00\n' > "$T/e.csv"
-S ingest "$T/e.csv" --into bronze.ev >/dev/null && S build >/dev/null
-printf 'id,ver,val,ts\n4,1,40,2026-01-01 02:00:00\n5,1,50,2026-01-03 00:00:00\n' > "$T/e.csv"
-S ingest "$T/e.csv" --into bronze.ev >/dev/null
-out=$(S build --format json)
+rounds $'1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 01:00:00\n3,1,30,2026-01-02 00:00:00\n' \
+  $'4,1,40,2026-01-01 02:00:00\n5,1,50,2026-01-03 00:00:00\n'
 expect_contains "grouping an input without the key: built in full" "$out" "full: input bronze.ev lacks a column of the unique key and the model's plan has "
 expect_eq "... equal to the full build" "$(same d_inc d_full)" "0"
 expect_eq "... the old day's group whole" "$(q "select n, total from silver.d_inc where day = DATE '2026-01-01'")" "3,70"
