@@ -64,6 +64,7 @@ struct delta {
   int full;              /* a change no delta can express: build in full */
   char *why_full;
   const char *keyless;   /* a changed input read as its new rows only (it lacks the key) */
+  int64_t keys;          /* changed keys of the keyed inputs; -1: some other input changed */
 };
 
 static int key_list(struct sl_buf *b, const struct sl_model *m, const char *qual) {
@@ -218,6 +219,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
      * keys: of the rows found here only their keys matter. */
     int keyed = !dl->full && !is_cur && r.data && has_key(x, m, qt);
     if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = qt;
+    if (!keyed && r.data && since != ti.current_snapshot) dl->keys = -1;
     if (!dl->full && m->lookback_ms && r.data) {
       /* Late rows: also every input row within the lookback of the newest output row.
        * The bound is computed first and written as a constant, so the input's files
@@ -304,6 +306,10 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       sl_buf_init(&mk);
       sl_buf_printf(&mk, "CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT %s FROM %s", ck.data, k.data, r.data);
       rc = sl_duck_exec(x->d, mk.data, err);
+      sl_buf_reset(&mk);
+      sl_buf_printf(&mk, "SELECT count(*) FROM %s", ck.data);
+      int64_t nk = 0;
+      if (!rc && !(rc = sl_duck_query_int(x->d, mk.data, &nk, err)) && dl->keys >= 0) dl->keys += nk;
       if (!rc) {
         sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
         sl_buf_sql_qname(&w, qt);
@@ -554,9 +560,11 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     key_list(&order, m, NULL);
   }
   if (incremental) {
-    /* The model's rows of the changed keys are written first, sorted by key: in the
-     * common case those files are the snapshot's only new data. */
-    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data ? order.data : "");
+    /* The model's rows of the changed keys are written first: in the common case
+     * those files are the snapshot's only new data. Sorted by key, unless they fit in
+     * one row group (a row per key at most), where the order changes no statistics. */
+    int one_group = dl.keys >= 0 && dl.keys <= wopts.row_group_size;
+    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data && !one_group ? order.data : "");
     if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &delta, err))) {
       sl_err_prefix(err, "%s: ", m->path);
       sl_buf_fini(&order);
