@@ -63,7 +63,8 @@ struct delta {
   struct sl_buf deleted; /* a UNION of key SELECTs, or empty: keys deleted, or recomputed from whole groups */
   int full;              /* a change no delta can express: build in full */
   char *why_full;
-  const char *keyless;   /* a changed input read as its new rows only (it lacks the key) */
+  int keyless;           /* a changed input is read as its new rows only (it lacks the key) */
+  size_t keyless_i;      /* ... its index */
   int64_t keys;          /* changed keys of the keyed inputs; -1: some other input changed */
 };
 
@@ -218,7 +219,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
     /* An input holding the model's key is read below as whole groups of the changed
      * keys: of the rows found here only their keys matter. */
     int keyed = !dl->full && !is_cur && r.data && has_key(x, m, qt);
-    if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = qt;
+    if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = 1, dl->keyless_i = i;
     if (!keyed && r.data && since != ti.current_snapshot) dl->keys = -1;
     if (!dl->full && m->lookback_ms && r.data) {
       /* Late rows: also every input row within the lookback of the newest output row.
@@ -344,42 +345,71 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
   return 0;
 }
 
+/* Operators that need all of a group's rows, not only the new ones. */
+static const char *const set_ops[] = {"HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "UNGROUPED_AGGREGATE", "WINDOW",
+                                      "STREAMING_WINDOW", "TOP_N", "LIMIT", "STREAMING_LIMIT", "RESERVOIR_SAMPLE",
+                                      "STREAMING_SAMPLE", NULL};
+
+/* 1 if the plan node reads the table _sl_probe; *op: the first such operator above
+ * that scan. */
+static int plan_reads_probe(json_t *node, const char **op) {
+  int found = 0;
+  size_t i;
+  json_t *kid;
+  json_array_foreach(json_object_get(node, "children"), i, kid) found |= plan_reads_probe(kid, op);
+  const char *t = json_string_value(json_object_get(json_object_get(node, "extra_info"), "Table"));
+  found |= t && !strcmp(t, "_sl_probe");
+  const char *name = json_string_value(json_object_get(node, "name"));
+  for (int k = 0; found && name && !*op && set_ops[k]; k++) {
+    size_t n = strlen(set_ops[k]);
+    if (!strncmp(name, set_ops[k], n) && name[n + strspn(name + n, " ")] == '\0') *op = set_ops[k];
+  }
+  return found;
+}
+
 /* A changed input without the model's key is read as its new rows only, which is
  * right for a model that maps each input row to output rows (projections, filters,
  * joins) but not for one that groups, windows, deduplicates or limits them: such a
- * model would see part of each group. Its plan tells which it is; the latter is
- * built in full. */
+ * model would see part of each group. The model's unoptimized plan, with an empty
+ * stand-in table for that input, tells which it is (an aggregate elsewhere, as over
+ * {{ this }}, does not count); the latter is built in full. */
 static int check_row_wise(struct sl_bctx *x, const struct sl_model *m, const char *this_rel, struct delta *dl,
                           struct sl_err *err) {
-  static const char *const set_ops[] = {"HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "UNGROUPED_AGGREGATE", "WINDOW",
-                                        "STREAMING_WINDOW", "TOP_N", "LIMIT", "STREAMING_LIMIT", "RESERVOIR_SAMPLE",
-                                        "STREAMING_SAMPLE", NULL};
+  char *mk = sl_asprintf("CREATE OR REPLACE TEMP TABLE _sl_probe AS SELECT * FROM %s LIMIT 0", dl->rel[dl->keyless_i]);
+  char *saved = dl->rel[dl->keyless_i], probe[] = "_sl_probe", *sql = NULL, *plan = NULL;
+  int rc = mk ? sl_duck_exec(x->d, mk, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  dl->rel[dl->keyless_i] = probe;
   struct sl_render rd = {x->ms, m, dl->rel, this_rel, x->d};
-  char *sql = NULL, *plan = NULL;
-  int rc = sl_model_render(&rd, &sql, err);
-  char *q = rc ? NULL : sl_asprintf("EXPLAIN SELECT * FROM (\n%s\n)", sql);
+  if (!rc) rc = sl_model_render(&rd, &sql, err);
+  dl->rel[dl->keyless_i] = saved;
+  char *q = rc ? NULL : sl_asprintf("EXPLAIN (FORMAT JSON) SELECT * FROM (\n%s\n)", sql);
   struct sl_duck_result r;
   if (!rc && !q) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-  if (!rc && (rc = sl_duck_query(x->d, q, &r, err))) sl_err_prefix(err, "%s: ", m->path);
-  if (!rc) {
-    plan = sl_duck_result_rows(&r) ? sl_duck_result_text(&r, 1, 0) : NULL;
-    sl_duck_result_fini(&r);
+  if (!rc && !(rc = sl_duck_exec(x->d, "PRAGMA disable_optimizer", err))) {
+    if ((rc = sl_duck_query(x->d, q, &r, err))) sl_err_prefix(err, "%s: ", m->path);
+    struct sl_err e2;
+    int rc2 = sl_duck_exec(x->d, "PRAGMA enable_optimizer", &e2);
+    if (!rc) {
+      plan = sl_duck_result_rows(&r) ? sl_duck_result_text(&r, 1, 0) : NULL;
+      sl_duck_result_fini(&r);
+      if (rc2) rc = sl_err_set(err, e2.code, "%s", e2.msg);
+    }
   }
+  json_t *tree = plan ? json_loads(plan, 0, NULL) : NULL;
   const char *op = NULL;
-  for (int i = 0; plan && !op && set_ops[i]; i++) {
-    /* Whole operator names: the plan draws each in a box, padded with spaces. */
-    size_t n = strlen(set_ops[i]);
-    for (const char *p = strstr(plan, set_ops[i]); p && !op; p = strstr(p + 1, set_ops[i]))
-      if ((p == plan || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0' || p[n] == '\n')) op = set_ops[i];
-  }
+  size_t i;
+  json_t *node;
+  json_array_foreach(tree, i, node) plan_reads_probe(node, &op);
   if (op) {
     dl->full = 1;
-    dl->why_full = sl_asprintf("input %s lacks a column of the unique key and the model's plan has %s", dl->keyless,
-                               op);
+    dl->why_full = sl_asprintf("input %s lacks a column of the unique key and the model's plan has %s over it",
+                               m->deps[dl->keyless_i].table, op);
   }
+  json_decref(tree);
   sl_free(plan);
   sl_free(q);
   sl_free(sql);
+  sl_free(mk);
   return rc;
 }
 

@@ -252,11 +252,17 @@ expect_eq "... with the new version" "$(q "select val, file_row_number from silv
 fresh
 pair d day "SELECT CAST(ts AS DATE) AS day, count(*) AS n, sum(val) AS total FROM {{ source('bronze', 'ev') }} GROUP BY ALL"
 pair k k "SELECT id * 10 AS k, val FROM {{ source('bronze', 'ev') }}"
+# (an aggregate over another input does not count)
+pair a k "SELECT e.id * 10 AS k, e.val, (SELECT max(grp) FROM {{ source('bronze', 'dim') }}) AS top FROM {{ source('bronze', 'ev') }} e"
+printf 'grp,label\n0,zero\n1,one\n' > "$T/d.csv" && S ingest "$T/d.csv" --into bronze.dim >/dev/null
 rounds $'1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 01:00:00\n3,1,30,2026-01-02 00:00:00\n' \
   $'4,1,40,2026-01-01 02:00:00\n5,1,50,2026-01-03 00:00:00\n'
-expect_contains "grouping an input without the key: built in full" "$out" "full: input bronze.ev lacks a column of the unique key and the model's plan has "
+expect_contains "grouping an input without the key: built in full" "$out" "full: input bronze.ev lacks a column of the unique key and the model's plan has HASH_GROUP_BY over it"
 expect_eq "... equal to the full build" "$(same d_inc d_full)" "0"
 expect_eq "... the old day's group whole" "$(q "select n, total from silver.d_inc where day = DATE '2026-01-01'")" "3,70"
 expect_contains "mapping its rows: incremental" "$out" "2 changed rows merged"
 expect_eq "... equal to the full build" "$(same k_inc k_full)" "0"
+how_a=$(echo "$out" | python3 -c 'import json,sys; print([m["how"] for m in json.load(sys.stdin)["models"] if m["model"] == "a_inc"][0])')
+expect_contains "an aggregate over the other input: still incremental" "$how_a" "incremental: 2 changed rows merged"
+expect_eq "... equal to the full build" "$(same a_inc a_full)" "0"
 finish
