@@ -618,8 +618,8 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     }
     sl_buf_reset(&sel);
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP VIEW _sl_delta AS SELECT * FROM %s", dr ? dr : "");
-    sl_free(dr);
     rc = dr ? sl_duck_exec(x->d, sel.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+    sl_free(dr);
     sl_buf_reset(&sel);
     sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
                   dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
