@@ -1,7 +1,9 @@
 /* template.c: the {{ ... }} expressions of model files. A small grammar, not Jinja:
  *   expr := STRING | NUMBER | NAME | '[' expr,* ']' | NAME '(' (NAME '=' expr | expr),* ')'
- * {# comments #} are dropped; {% statements %} are refused with a clear message,
- * since sluice computes incremental deltas itself. */
+ * {# comments #} are dropped. Of {% statements %} only dbt's incremental guard is
+ * taken, {% if [not] is_incremental() %} ... [{% else %} ...] {% endif %}, with
+ * is_incremental() false: sluice computes incremental deltas itself, so a model's SQL
+ * is always its full computation. Other statements are refused with a clear message. */
 #include "transform/transform.h"
 
 #include "core/mem.h"
@@ -176,21 +178,109 @@ void sl_tpl_parts_free(struct sl_tpl_part *p, size_t n) {
   sl_free(p);
 }
 
+enum stmt { ST_IF, ST_IF_NOT, ST_ELSE, ST_ENDIF, ST_OTHER, ST_OPEN };
+
+/* The {% statement %} at p (p[0..1] == "{%"); *end: just past its "%}". */
+static enum stmt stmt_at(const char *p, const char **end) {
+  const char *close = strstr(p + 2, "%}");
+  if (!close) return ST_OPEN;
+  *end = close + 2;
+  char w[64];
+  size_t k = 0;
+  for (const char *c = p + 2; c < close; c++) {
+    if (isspace((unsigned char)*c) || ((c == p + 2 || c + 1 == close) && *c == '-')) continue;
+    if (k + 1 >= sizeof w) return ST_OTHER;
+    w[k++] = *c;
+  }
+  w[k] = '\0';
+  if (!strcmp(w, "ifis_incremental()")) return ST_IF;
+  if (!strcmp(w, "ifnotis_incremental()")) return ST_IF_NOT;
+  if (!strcmp(w, "else")) return ST_ELSE;
+  if (!strcmp(w, "endif")) return ST_ENDIF;
+  return ST_OTHER;
+}
+
+struct scan {
+  const char *file, *text;
+  struct sl_tpl_part *parts;
+  size_t n, cap;
+  struct sl_err *err;
+};
+
+static int scan_fail(struct scan *sc, const char *at, const char *what) {
+  int rc = sl_err_set(sc->err, SL_EINVAL, "%s:%d: %s", sc->file, line_at(sc->text, (size_t)(at - sc->text)), what);
+  sl_tpl_parts_free(sc->parts, sc->n);
+  sc->parts = NULL;
+  sc->n = 0;
+  return rc;
+}
+
+static int scan_add(struct scan *sc, struct sl_tpl_part part) {
+  if (sl_array_grow(&sc->parts, &sc->cap, sc->n + 1, sizeof *sc->parts)) {
+    sl_tx_free(part.expr);
+    return sl_err_set(sc->err, SL_ENOMEM, "out of memory");
+  }
+  sc->parts[sc->n++] = part;
+  return 0;
+}
+
+/* Drops the text from `from` to the next {% else %} or {% endif %} (included), which
+ * *found tells; another statement there fails. *p: just past it. */
+static int scan_skip(struct scan *sc, const char *from, const char **p, enum stmt *found) {
+  const char *q = *p, *end = NULL;
+  while ((q = strstr(q, "{%"))) {
+    enum stmt st = stmt_at(q, &end);
+    if (st == ST_ELSE || st == ST_ENDIF) {
+      *found = st;
+      *p = end;
+      size_t start = (size_t)(from - sc->text);
+      return scan_add(sc, (struct sl_tpl_part){start, (size_t)(end - sc->text), line_at(sc->text, start), NULL});
+    }
+    if (st == ST_OPEN) return scan_fail(sc, q, "'{%' is never closed");
+    return scan_fail(sc, q, "only {% else %} or {% endif %} may follow {% if is_incremental() %}");
+  }
+  return scan_fail(sc, from, "{% if is_incremental() %} has no {% endif %}");
+}
+
 int sl_tpl_scan(const char *file, const char *text, struct sl_tpl_part **parts, size_t *n, struct sl_err *err) {
+  struct scan sc = {file, text, NULL, 0, 0, err};
+  const char *p = text, *open_if = NULL, *end = NULL;
+  enum { OUT, KEEP_IF, KEEP_ELSE } state = OUT;
+  int rc = 0;
   *parts = NULL;
   *n = 0;
-  size_t cap = 0;
-  const char *p = text;
-  while ((p = strchr(p, '{'))) {
+  while (!rc && (p = strchr(p, '{'))) {
     if (p[1] == '%') {
-      int rc = sl_err_set(err, SL_EINVAL,
-                          "%s:%d: {%% ... %%} statements are not supported; sluice computes incremental changes "
-                          "itself (see materialized='incremental')",
-                          file, line_at(text, (size_t)(p - text)));
-      sl_tpl_parts_free(*parts, *n);
-      *parts = NULL;
-      *n = 0;
-      return rc;
+      enum stmt st = stmt_at(p, &end);
+      size_t start = (size_t)(p - text);
+      struct sl_tpl_part tag = {start, (size_t)(end - text), line_at(text, start), NULL};
+      if (st == ST_OPEN) return scan_fail(&sc, p, "'{%' is never closed");
+      if (st == ST_OTHER)
+        return scan_fail(&sc, p,
+                         "{% ... %} statements are not supported, except {% if is_incremental() %} ... {% else %} ... "
+                         "{% endif %} (taken as false: sluice computes incremental changes itself, see "
+                         "materialized='incremental')");
+      if ((st == ST_IF || st == ST_IF_NOT) && state != OUT) return scan_fail(&sc, p, "{% if %} blocks do not nest");
+      if ((st == ST_ELSE || st == ST_ENDIF) && state == OUT)
+        return scan_fail(&sc, p, st == ST_ELSE ? "{% else %} without {% if is_incremental() %}"
+                                               : "{% endif %} without {% if is_incremental() %}");
+      if (st == ST_ELSE && state == KEEP_ELSE) return scan_fail(&sc, p, "a second {% else %}");
+      if (st == ST_IF || st == ST_ELSE) {
+        /* is_incremental() is false: this branch is dropped up to the next tag. */
+        enum stmt found = ST_OTHER;
+        if (st == ST_IF) open_if = p;
+        const char *from = p;
+        p = end;
+        if ((rc = scan_skip(&sc, from, &p, &found))) return rc;
+        state = found == ST_ELSE && st == ST_IF ? KEEP_ELSE : OUT;
+        if (found == ST_ELSE && st == ST_ELSE) return scan_fail(&sc, p, "a second {% else %}");
+        continue;
+      }
+      if (st == ST_IF_NOT) open_if = p;
+      state = st == ST_IF_NOT ? KEEP_IF : OUT;
+      rc = scan_add(&sc, tag);
+      p = end;
+      continue;
     }
     if (p[1] != '{' && p[1] != '#') {
       p++;
@@ -198,32 +288,26 @@ int sl_tpl_scan(const char *file, const char *text, struct sl_tpl_part **parts, 
     }
     const char *close = strstr(p + 2, p[1] == '{' ? "}}" : "#}");
     size_t start = (size_t)(p - text);
-    if (!close) {
-      int rc = sl_err_set(err, SL_EINVAL, "%s:%d: '%s' is never closed", file, line_at(text, start),
-                          p[1] == '{' ? "{{" : "{#");
-      sl_tpl_parts_free(*parts, *n);
-      *parts = NULL;
-      *n = 0;
-      return rc;
-    }
+    if (!close) return scan_fail(&sc, p, p[1] == '{' ? "'{{' is never closed" : "'{#' is never closed");
     struct sl_tpl_part part = {start, (size_t)(close + 2 - text), line_at(text, start), NULL};
     if (p[1] == '{') {
       const char *why = NULL;
       if (sl_tx_parse(p + 2, (size_t)(close - p - 2), &part.expr, &why)) {
-        int rc = sl_err_set(err, SL_EINVAL, "%s:%d: {{ %.*s }}: %s", file, part.line, (int)(close - p - 2 > 60 ? 60 : close - p - 2),
-                            p + 2, why ? why : "cannot parse");
-        sl_tpl_parts_free(*parts, *n);
-        *parts = NULL;
-        *n = 0;
+        rc = sl_err_set(err, SL_EINVAL, "%s:%d: {{ %.*s }}: %s", file, part.line,
+                        (int)(close - p - 2 > 60 ? 60 : close - p - 2), p + 2, why ? why : "cannot parse");
+        sl_tpl_parts_free(sc.parts, sc.n);
         return rc;
       }
     }
-    if (sl_array_grow(parts, &cap, *n + 1, sizeof **parts)) {
-      sl_tx_free(part.expr);
-      return sl_err_set(err, SL_ENOMEM, "out of memory");
-    }
-    (*parts)[(*n)++] = part;
+    rc = scan_add(&sc, part);
     p = close + 2;
   }
+  if (!rc && state != OUT) return scan_fail(&sc, open_if, "{% if is_incremental() %} has no {% endif %}");
+  if (rc) {
+    sl_tpl_parts_free(sc.parts, sc.n);
+    return rc;
+  }
+  *parts = sc.parts;
+  *n = sc.n;
   return 0;
 }

@@ -117,6 +117,25 @@ expect_contains "dag: ... and DuckDB's message" "$out" "no_such_column"
 printf "{%% if x %%}SELECT 1{%% endif %%}\n" > "$P/models/bad.sql"
 expect_exit "dag: jinja statements are refused" 2 S build
 expect_contains "dag: ... clearly" "$out" "statements are not supported"
+# dbt's incremental guard: is_incremental() is false (sluice finds the changed rows).
+printf "SELECT 1 AS x\n{%%- if is_incremental() %%}\nWHERE x > (SELECT max(x) FROM {{ this }})\n{%% endif -%%}\n" > "$P/models/bad.sql"
+expect_contains "dag: {% if is_incremental() %} ... {% endif %} is left out" "$(S compile --select bad)" $'models/bad.sql\nSELECT 1 AS x;'
+
+printf "SELECT {%% if is_incremental() %%}2{%% else %%}1{%% endif %%} AS x\n" > "$P/models/bad.sql"
+expect_contains "dag: ... its {% else %} is kept" "$(S compile --select bad)" $'models/bad.sql\nSELECT 1 AS x;'
+
+printf "SELECT {%% if not is_incremental() %%}3{%% else %%}{{ this }}{%% endif %%} AS x\n" > "$P/models/bad.sql"
+expect_contains "dag: ... and {% if not is_incremental() %}" "$(S compile --select bad)" $'models/bad.sql\nSELECT 3 AS x;'
+
+printf "SELECT 1 AS x\n{%% if is_incremental() %%}\nWHERE true\n" > "$P/models/bad.sql"
+expect_exit "dag: an {% if %} without {% endif %} is refused" 2 S build
+expect_contains "dag: ... naming file:line" "$out" "models/bad.sql:2: {% if is_incremental() %} has no {% endif %}"
+printf "SELECT 1 AS x {%% endif %%}\n" > "$P/models/bad.sql"
+expect_exit "dag: a stray {% endif %} is refused" 2 S build
+expect_contains "dag: ... clearly" "$out" "models/bad.sql:1: {% endif %} without {% if is_incremental() %}"
+printf "SELECT 1 AS x {%% if not is_incremental() %%}{%% if is_incremental() %%}{%% endif %%}{%% endif %%}\n" > "$P/models/bad.sql"
+expect_exit "dag: nested {% if %} is refused" 2 S build
+expect_contains "dag: ... clearly" "$out" "do not nest"
 printf "{{ config(materialized='tabel') }}\nSELECT 1 AS x\n" > "$P/models/bad.sql"
 expect_exit "dag: a bad config is refused" 2 S build
 expect_contains "dag: ... with file:line" "$out" "models/bad.sql:1: materialized='tabel'"

@@ -1,0 +1,1 @@
+SELECT {% if not is_incremental() %}{{ ref('a') }}{% else %}2{% endif %}
