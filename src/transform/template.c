@@ -271,7 +271,7 @@ int sl_tpl_scan(const char *file, const char *text, struct sl_tpl_part **parts, 
         if (st == ST_IF) open_if = p;
         const char *from = p;
         p = end;
-        if ((rc = scan_skip(&sc, from, &p, &found))) return rc;
+        if ((rc = scan_skip(&sc, from, &p, &found))) break;
         state = found == ST_ELSE && st == ST_IF ? KEEP_ELSE : OUT;
         if (found == ST_ELSE && st == ST_ELSE) return scan_fail(&sc, p, "a second {% else %}");
         continue;
