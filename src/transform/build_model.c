@@ -189,7 +189,10 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
         sl_err_clear(err);
         sl_free(tq);
       }
-      if (is_cur && !has_key(x, m, qt)) {
+      if (is_cur && !m->n_key) {
+        dl->full = 1;
+        dl->why_full = sl_asprintf("input %s changed and the model has no unique_key to apply its deletes by", qt);
+      } else if (is_cur && !has_key(x, m, qt)) {
         /* Its deleted rows cannot be told apart by the model's key. */
         dl->full = 1;
         dl->why_full = sl_asprintf("input %s changed and lacks a column of the unique key", qt);
@@ -218,7 +221,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
     }
     /* An input holding the model's key is read below as whole groups of the changed
      * keys: of the rows found here only their keys matter. */
-    int keyed = !dl->full && !is_cur && r.data && has_key(x, m, qt);
+    int keyed = !dl->full && !is_cur && r.data && m->n_key && has_key(x, m, qt);
     if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = 1, dl->keyless_i = i;
     if (!keyed && r.data && since != ti.current_snapshot) dl->keys = -1;
     if (!dl->full && m->lookback_ms && r.data) {
@@ -402,8 +405,10 @@ static int check_row_wise(struct sl_bctx *x, const struct sl_model *m, const cha
   json_array_foreach(tree, i, node) plan_reads_probe(node, &op);
   if (op) {
     dl->full = 1;
-    dl->why_full = sl_asprintf("input %s lacks a column of the unique key and the model's plan has %s over it",
-                               m->deps[dl->keyless_i].table, op);
+    dl->why_full = m->n_key ? sl_asprintf("input %s lacks a column of the unique key and the model's plan has %s over it",
+                                          m->deps[dl->keyless_i].table, op)
+                            : sl_asprintf("the model has no unique_key and its plan has %s over input %s", op,
+                                          m->deps[dl->keyless_i].table);
   }
   json_decref(tree);
   sl_free(plan);
@@ -602,6 +607,13 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     }
     changed = delta.rows;
     sl_build_phase_log(m->name, "delta", &tp);
+    if (!m->n_key) {
+      /* No unique_key: the new rows are appended. */
+      stage = delta;
+      memset(&delta, 0, sizeof delta);
+      sl_buf_fini(&order);
+      goto staged;
+    }
     /* _sl_delta: those rows as the model gives them; _sl_keys: the keys they replace
      * (theirs, and the changed keys the model now drops). */
     char *dr = sl_ingest_stage_typed_reader(&delta);
@@ -654,12 +666,18 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       goto out;
     }
   }
+staged:
   sl_build_phase_log(m->name, "write", &tp);
   res->rows = stage.rows;
   if (incremental && mg.ok) {
     /* The new table: the files that stay, their delete files, and the staged ones. */
     res->rows = target.rows - mg.hidden_rows - mg.rewritten_rows + stage.rows;
     if (!(reader = sl_merge_reader(x, &mg, &stage, err))) rc = err->code;
+  } else if (incremental && !m->n_key) {
+    char *sr = sl_ingest_stage_reader(&stage);
+    res->rows = target.rows + stage.rows;
+    reader = sr ? sl_asprintf("(SELECT * FROM %s UNION ALL BY NAME SELECT * FROM %s)", this_rel.data, sr) : NULL;
+    sl_free(sr);
   } else {
     reader = sl_ingest_stage_reader(&stage);
   }
@@ -680,6 +698,8 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                            "delete files (%lld rows hidden)",
                            (long long)changed, mg.n_files, mg.n_rewritten, (long long)mg.rewritten_rows,
                            mg.n_add_dels, (long long)mg.hidden_rows);
+  else if (incremental && !m->n_key)
+    res->how = sl_asprintf("incremental: %lld rows appended", (long long)changed);
   else if (incremental)
     res->how = sl_asprintf("incremental: %lld changed rows merged, the whole table rewritten", (long long)changed);
   else
@@ -691,14 +711,16 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                         (long long)(incremental ? changed : stage.rows), x->run_id);
   if (!summary)
     rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-  else if (incremental && mg.ok)
+  else if (incremental && mg.ok) {
     rc = sl_ingest_stage_commit_merge(x->cat, &stage, m->ns, m->name, target.current_snapshot,
                                       (const char *const *)mg.remove, mg.n_remove, mg.add_dels, mg.n_add_dels, summary,
                                       &res->snapshot_id, err);
-  if (!rc && incremental && mg.ok) sl_merge_committed(&mg);
-  else
-    rc = sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot, 1, summary,
-                                &res->snapshot_id, err);
+    if (!rc) sl_merge_committed(&mg);
+  } else {
+    /* A new table, or (appending) the new rows on top of the current ones. */
+    rc = sl_ingest_stage_commit(x->cat, &stage, m->ns, m->name, target.current_snapshot,
+                                !(incremental && !m->n_key), summary, &res->snapshot_id, err);
+  }
   sl_build_phase_log(m->name, "commit", &tp);
   if (rc == SL_ECONFLICT) sl_err_prefix(err, "%s: another writer changed %s during the build; build again: ", m->path, qualified);
 out:

@@ -180,8 +180,10 @@ static int load_one(const char *root, const char *path, const char *default_ns, 
       return rc;
     }
   }
-  if (m->mat == SL_MAT_INCREMENTAL && !m->n_key)
-    return sl_err_set(err, SL_EINVAL, "%s: an incremental model needs unique_key (the columns its rows are merged by)",
+  if (m->lookback_ms && !m->n_key)
+    return sl_err_set(err, SL_EINVAL,
+                      "%s: lookback needs unique_key (rows within it are computed again and replace their key's; "
+                      "without a key they would be appended twice)",
                       m->path);
   if (m->lookback_ms && !m->event_time)
     return sl_err_set(err, SL_EINVAL, "%s: lookback needs event_time (the column late rows are found by)", m->path);

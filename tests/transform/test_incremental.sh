@@ -93,10 +93,12 @@ merge_mode copy-on-write 20
 files() { S describe "silver.$1" --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])'; }
 same() { q "select count(*) from ((select * from silver.$1 except all select * from silver.$2) union all (select * from silver.$2 except all select * from silver.$1))"; }
 # fresh: an empty project. pair NAME KEY SQL: an incremental model NAME_inc (unique_key
-# KEY) and the same SQL built in full as NAME_full.
+# KEY, none when -) and the same SQL built in full as NAME_full.
 fresh() { rm -rf "$P/lake" "$P/.sluice" "$P/models"; "$SLUICE" init "$P" >/dev/null 2>&1; mkdir -p "$P/models"; }
 pair() {
-  printf "{{ config(materialized='incremental', unique_key='%s') }}\n%s\n" "$2" "$3" > "$P/models/$1_inc.sql"
+  local key=", unique_key='$2'"
+  [ "$2" = - ] && key=
+  printf "{{ config(materialized='incremental'%s) }}\n%s\n" "$key" "$3" > "$P/models/$1_inc.sql"
   printf "{{ config(materialized='table') }}\n%s\n" "$3" > "$P/models/$1_full.sql"
 }
 # rounds ROWS ROWS: ingest the first rows (id,ver,val,ts lines) into bronze.ev and
@@ -255,6 +257,9 @@ pair k k "SELECT id * 10 AS k, val FROM {{ source('bronze', 'ev') }}"
 # (an aggregate over another input does not count)
 pair a k "SELECT e.id * 10 AS k, e.val, (SELECT max(grp) FROM {{ source('bronze', 'dim') }}) AS top FROM {{ source('bronze', 'ev') }} e"
 printf 'grp,label\n0,zero\n1,one\n' > "$T/d.csv" && S ingest "$T/d.csv" --into bronze.dim >/dev/null
+# (no unique_key: the new rows are appended; a count over them is built in full)
+pair p - "SELECT id, val * 2 AS v2 FROM {{ source('bronze', 'ev') }} WHERE val > 15"
+pair c - "SELECT count(*) AS n FROM {{ source('bronze', 'ev') }}"
 rounds $'1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 01:00:00\n3,1,30,2026-01-02 00:00:00\n' \
   $'4,1,40,2026-01-01 02:00:00\n5,1,50,2026-01-03 00:00:00\n'
 expect_contains "grouping an input without the key: built in full" "$out" "full: input bronze.ev lacks a column of the unique key and the model's plan has HASH_GROUP_BY over it"
@@ -262,7 +267,15 @@ expect_eq "... equal to the full build" "$(same d_inc d_full)" "0"
 expect_eq "... the old day's group whole" "$(q "select n, total from silver.d_inc where day = DATE '2026-01-01'")" "3,70"
 expect_contains "mapping its rows: incremental" "$out" "2 changed rows merged"
 expect_eq "... equal to the full build" "$(same k_inc k_full)" "0"
-how_a=$(echo "$out" | python3 -c 'import json,sys; print([m["how"] for m in json.load(sys.stdin)["models"] if m["model"] == "a_inc"][0])')
-expect_contains "an aggregate over the other input: still incremental" "$how_a" "incremental: 2 changed rows merged"
+how() { echo "$out" | python3 -c 'import json,sys; print([m["how"] for m in json.load(sys.stdin)["models"] if m["model"] == sys.argv[1]][0])' "$1"; }
+expect_contains "an aggregate over the other input: still incremental" "$(how a_inc)" "incremental: 2 changed rows merged"
 expect_eq "... equal to the full build" "$(same a_inc a_full)" "0"
+expect_eq "no unique_key: the new rows appended" "$(how p_inc)" "incremental: 2 rows appended"
+expect_eq "... equal to the full build" "$(same p_inc p_full)" "0"
+expect_contains "... a count over them: built in full" "$(how c_inc)" "full: the model has no unique_key and its plan has UNGROUPED_AGGREGATE over input bronze.ev"
+expect_eq "... equal to the full build" "$(same c_inc c_full)" "0"
+printf "{{ config(materialized='incremental', event_time='ts', lookback='1d') }}\nSELECT 1 AS x\n" > "$P/models/lb.sql"
+expect_exit "lookback without unique_key is refused" 2 S build
+expect_contains "... saying why" "$out" "models/lb.sql: lookback needs unique_key"
+rm "$P/models/lb.sql"
 finish
