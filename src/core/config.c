@@ -245,8 +245,12 @@ int sl_cfg_err_at(struct sl_err *err, int code, const struct sl_cfg_doc *doc,
   va_start(ap, fmt);
   vsnprintf(what, sizeof what, fmt, ap);
   va_end(ap);
-  return sl_err_set(err, code, "%s:%d:%d: key '%s': %s", doc && doc->file ? doc->file : "sluice.yaml",
-                    node ? node->line : 0, node ? node->col : 0, keypath, what);
+  const char *file = doc && doc->file ? doc->file : "sluice.yaml";
+  if (!keypath) keypath = node ? node->key : NULL; /* a list item has no key */
+  if (!keypath)
+    return sl_err_set(err, code, "%s:%d:%d: %s", file, node ? node->line : 0, node ? node->col : 0, what);
+  return sl_err_set(err, code, "%s:%d:%d: key '%s': %s", file, node ? node->line : 0, node ? node->col : 0, keypath,
+                    what);
 }
 
 int sl_cfg_parse_size(const char *s, int64_t *out) {
