@@ -545,7 +545,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_buf_sql_qname(&r, m->deps[i].table);
     dl.rel[i] = sl_buf_take(&r);
   }
-  struct sl_render rd = {x->ms, m, dl.rel, this_rel.data, x->d};
+  struct sl_render rd = {x->ms, m, dl.rel, have_target ? this_rel.data : NULL, x->d};
   if ((rc = sl_model_render(&rd, &sql, err))) goto out;
 
   if (m->mat == SL_MAT_VIEW) {

@@ -97,6 +97,11 @@ static int render_expr(const struct sl_render *r, const struct sl_tx *x, int lin
   }
   if (x->kind == SL_TX_CALL && !strcmp(x->s, "one_hot")) return one_hot(r, x, line, next, out, err);
   if (x->kind == SL_TX_NAME && !strcmp(x->s, "this")) {
+    if (!r->this_rel)
+      return sl_err_set(err, SL_EINVAL,
+                        "%s:%d: {{ this }} has no table yet (this is the model's first build); use it inside "
+                        "{%% if is_incremental() %%} ... {%% endif %%}, which a first build leaves out",
+                        path, line);
     sl_buf_puts(out, r->this_rel);
     return 0;
   }

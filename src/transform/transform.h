@@ -97,7 +97,7 @@ struct sl_render {
   const struct sl_models *ms;
   const struct sl_model *m;
   char **dep_rel;  /* per dep of m: the relation text to put in its place */
-  const char *this_rel;
+  const char *this_rel; /* the model's own table; NULL: it has none yet */
   struct sl_duck *d; /* for helpers that look at data (one_hot) */
 };
 int sl_model_render(const struct sl_render *r, char **out, struct sl_err *err);

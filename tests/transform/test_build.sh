@@ -127,6 +127,9 @@ expect_contains "dag: ... its {% else %} is kept" "$(S compile --select bad)" $'
 printf "SELECT {%% if not is_incremental() %%}3{%% else %%}{{ this }}{%% endif %%} AS x\n" > "$P/models/bad.sql"
 expect_contains "dag: ... and {% if not is_incremental() %}" "$(S compile --select bad)" $'models/bad.sql\nSELECT 3 AS x;'
 
+printf "SELECT 1 AS x FROM {{ this }}\n" > "$P/models/bad.sql"
+expect_exit "dag: {{ this }} on a first build fails the model" 1 S build --select bad
+expect_contains "dag: ... saying how to guard it" "$out" "models/bad.sql:1: {{ this }} has no table yet (this is the model's first build); use it inside {% if is_incremental() %}"
 printf "SELECT 1 AS x\n{%% if is_incremental() %%}\nWHERE true\n" > "$P/models/bad.sql"
 expect_exit "dag: an {% if %} without {% endif %} is refused" 2 S build
 expect_contains "dag: ... naming file:line" "$out" "models/bad.sql:2: {% if is_incremental() %} has no {% endif %}"
