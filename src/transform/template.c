@@ -252,9 +252,9 @@ int sl_tpl_scan(const char *file, const char *text, struct sl_tpl_part **parts, 
   while (!rc && (p = strchr(p, '{'))) {
     if (p[1] == '%') {
       enum stmt st = stmt_at(p, &end);
+      if (st == ST_OPEN) return scan_fail(&sc, p, "'{%' is never closed");
       size_t start = (size_t)(p - text);
       struct sl_tpl_part tag = {start, (size_t)(end - text), line_at(text, start), NULL};
-      if (st == ST_OPEN) return scan_fail(&sc, p, "'{%' is never closed");
       if (st == ST_OTHER)
         return scan_fail(&sc, p,
                          "{% ... %} statements are not supported, except {% if is_incremental() %} ... {% else %} ... "
