@@ -43,10 +43,10 @@ static inline size_t sl_log_frame_size_fast(const struct sl_log_msg *m) {
 /* Appends m's frame with the given offset and timestamp to b. */
 int sl_log_frame_encode(struct sl_buf *b, const struct sl_log_msg *m, int64_t offset, int64_t ts_ms);
 /* Appends n frames (sizes[i] from sl_log_frame_size) with offsets from `offset` on; a
- * message's ts_ms <= 0 gets ts_now. Room for at least `reserve` more bytes is made at
- * once; the CRCs are computed three frames at a time. */
+ * message's ts_ms <= 0 gets ts_now. Room for all of them is made at once; the CRCs are
+ * computed three frames at a time. */
 int sl_log_frames_encode(struct sl_buf *b, const struct sl_log_msg *msgs, const size_t *sizes, size_t n,
-                         size_t reserve, int64_t offset, int64_t ts_now);
+                         int64_t offset, int64_t ts_now);
 /* Length of the longest prefix of p made of whole frames whose length and CRC check
  * (layout not checked); a reader may skip the CRC for frames inside it. */
 size_t sl_log_frames_verified(const uint8_t *p, size_t avail);

@@ -696,9 +696,9 @@ int sl_log_part_queue(struct sl_log_part *p, const struct sl_log_msg *msgs, size
   struct sl_buf *b = &p->pending;
   size_t before = b->len;
   for (size_t i = 0; i < n;) {
-    size_t k = n - i < 256 ? n - i : 256, sum = 0;
-    for (size_t j = 0; j < k; j++) sum += sizes[j] = sl_log_frame_size_fast(&msgs[i + j]);
-    if (sl_log_frames_encode(b, msgs + i, sizes, k, sum, p->next_offset, now)) {
+    size_t k = n - i < 256 ? n - i : 256;
+    for (size_t j = 0; j < k; j++) sizes[j] = sl_log_frame_size_fast(&msgs[i + j]);
+    if (sl_log_frames_encode(b, msgs + i, sizes, k, p->next_offset, now)) {
       if (i) { /* what was queued of this call goes on; flushes covering it fail */
         sl_err_set(&p->wr_err, SL_ENOMEM, "out of memory queueing records for topic %s", p->topic);
         p->fail_gen++;

@@ -110,10 +110,10 @@ int sl_log_frame_encode(struct sl_buf *b, const struct sl_log_msg *m, int64_t of
 }
 
 int sl_log_frames_encode(struct sl_buf *b, const struct sl_log_msg *msgs, const size_t *sizes, size_t n,
-                         size_t reserve, int64_t offset, int64_t ts_now) {
+                         int64_t offset, int64_t ts_now) {
   size_t total = 0;
   for (size_t i = 0; i < n; i++) total += sizes[i];
-  if (buf_reserve(b, total > reserve ? total : reserve)) return SL_ENOMEM;
+  if (buf_reserve(b, total)) return SL_ENOMEM;
   uint8_t *f = (uint8_t *)b->data + b->len;
   const uint8_t *body[3];
   size_t blen[3];

@@ -223,7 +223,7 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
      * keys: of the rows found here only their keys matter. */
     int keyed = !dl->full && !is_cur && r.data && m->n_key && has_key(x, m, qt);
     if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = 1, dl->keyless_i = i;
-    if (!keyed && r.data && since != ti.current_snapshot) dl->keys = -1;
+    if (!keyed && r.data) dl->keys = -1;
     if (!dl->full && m->lookback_ms && r.data) {
       /* Late rows: also every input row within the lookback of the newest output row.
        * The bound is computed first and written as a constant, so the input's files
@@ -607,48 +607,46 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     }
     changed = delta.rows;
     sl_build_phase_log(m->name, "delta", &tp);
-    if (!m->n_key) {
-      /* No unique_key: the new rows are appended. */
-      stage = delta;
-      memset(&delta, 0, sizeof delta);
-      sl_buf_fini(&order);
-      goto staged;
+    sl_buf_reset(&sel);
+    if (m->n_key) {
+      /* _sl_delta: those rows as the model gives them; _sl_keys: the keys they replace
+       * (theirs, and the changed keys the model now drops). */
+      char *dr = sl_ingest_stage_typed_reader(&delta);
+      struct sl_buf k, on;
+      sl_buf_init(&k);
+      sl_buf_init(&on);
+      key_list(&k, m, NULL);
+      for (size_t i = 0; i < m->n_key; i++) {
+        if (i) sl_buf_puts(&on, " AND ");
+        sl_buf_puts(&on, "_sl_t.");
+        sl_buf_sql_ident(&on, m->key[i]);
+        sl_buf_puts(&on, " IS NOT DISTINCT FROM _sl_k.");
+        sl_buf_sql_ident(&on, m->key[i]);
+      }
+      sl_buf_printf(&sel, "CREATE OR REPLACE TEMP VIEW _sl_delta AS SELECT * FROM %s", dr ? dr : "");
+      rc = dr ? sl_duck_exec(x->d, sel.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+      sl_free(dr);
+      sl_buf_reset(&sel);
+      sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
+                    dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
+      if (!rc && !(rc = sl_duck_exec(x->d, sel.data, err)))
+        rc = sl_merge_plan(x, m, &target, &delta.schema, on.data, &mg, err);
+      sl_build_phase_log(m->name, "merge plan", &tp);
+      /* Rewritten files (or, when the columns changed, the whole table) are written
+       * again with the changed rows, and those replace the files written above. */
+      sl_buf_reset(&sel);
+      if (!rc && mg.ok && mg.rewrite)
+        sl_buf_printf(&sel, "SELECT * FROM (%s UNION ALL BY NAME SELECT * FROM _sl_delta)%s", mg.rewrite,
+                      order.data ? order.data : "");
+      else if (!rc && !mg.ok)
+        sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN _sl_keys AS _sl_k ON %s"
+                            " UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
+                      this_rel.data, on.data, order.data ? order.data : "");
+      sl_buf_fini(&k);
+      sl_buf_fini(&on);
     }
-    /* _sl_delta: those rows as the model gives them; _sl_keys: the keys they replace
-     * (theirs, and the changed keys the model now drops). */
-    char *dr = sl_ingest_stage_typed_reader(&delta);
-    struct sl_buf k, on;
-    sl_buf_init(&k);
-    sl_buf_init(&on);
-    key_list(&k, m, NULL);
-    for (size_t i = 0; i < m->n_key; i++) {
-      if (i) sl_buf_puts(&on, " AND ");
-      sl_buf_puts(&on, "_sl_t.");
-      sl_buf_sql_ident(&on, m->key[i]);
-      sl_buf_puts(&on, " IS NOT DISTINCT FROM _sl_k.");
-      sl_buf_sql_ident(&on, m->key[i]);
-    }
-    sl_buf_reset(&sel);
-    sl_buf_printf(&sel, "CREATE OR REPLACE TEMP VIEW _sl_delta AS SELECT * FROM %s", dr ? dr : "");
-    rc = dr ? sl_duck_exec(x->d, sel.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
-    sl_free(dr);
-    sl_buf_reset(&sel);
-    sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
-                  dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
-    if (!rc && !(rc = sl_duck_exec(x->d, sel.data, err))) rc = sl_merge_plan(x, m, &target, &delta.schema, on.data, &mg, err);
-    sl_build_phase_log(m->name, "merge plan", &tp);
-    /* Rewritten files (or, when the columns changed, the whole table) are written
-     * again with the changed rows, and those replace the files written above. */
-    sl_buf_reset(&sel);
-    if (!rc && mg.ok && mg.rewrite)
-      sl_buf_printf(&sel, "SELECT * FROM (%s UNION ALL BY NAME SELECT * FROM _sl_delta)%s", mg.rewrite,
-                    order.data ? order.data : "");
-    else if (!rc && !mg.ok)
-      sl_buf_printf(&sel, "SELECT * FROM (SELECT _sl_t.* FROM %s AS _sl_t ANTI JOIN _sl_keys AS _sl_k ON %s"
-                          " UNION ALL BY NAME SELECT * FROM _sl_delta)%s",
-                    this_rel.data, on.data, order.data ? order.data : "");
-    sl_buf_fini(&k);
-    sl_buf_fini(&on);
+    /* Nothing to write again (no file rewritten, or no unique_key: the rows are
+     * appended): the changed rows' files are the snapshot's new ones. */
     if (!rc && !sel.len) {
       stage = delta;
       memset(&delta, 0, sizeof delta);
@@ -666,7 +664,6 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       goto out;
     }
   }
-staged:
   sl_build_phase_log(m->name, "write", &tp);
   res->rows = stage.rows;
   if (incremental && mg.ok) {

@@ -709,7 +709,7 @@ static void test_crc32c(void) {
     sizes[i] = sl_log_frame_size(&m[i]);
     CHECK_EQ_INT(sl_log_frame_encode(&one, &m[i], 50 + i, i == 4 ? 77 : 1000), 0);
   }
-  CHECK_EQ_INT(sl_log_frames_encode(&run, m, sizes, 10, 0, 50, 1000), 0);
+  CHECK_EQ_INT(sl_log_frames_encode(&run, m, sizes, 10, 50, 1000), 0);
   CHECK(one.len == run.len && !memcmp(one.data, run.data, one.len));
   /* The verified prefix: all of it, then up to a frame with a flipped byte. */
   CHECK_EQ_INT(sl_log_frames_verified((const uint8_t *)run.data, run.len), run.len);
