@@ -51,6 +51,15 @@ void sl_merge_committed(struct sl_merge *mg);
 /* Frees the merge, removing its staged delete files unless committed. */
 void sl_merge_fini(struct sl_store *st, struct sl_merge *mg);
 
+/* Whether the model may read its changed input i (rels[i] its relation) as part of it
+ * (build_probe.c): row_wise, as its new rows only (an input without the unique key);
+ * key_local, as every row of its changed keys. When not, *why gets the reason to build
+ * in full. */
+int sl_build_probe_row_wise(struct sl_bctx *x, const struct sl_model *m, char **rels, size_t i, const char *this_rel,
+                            char **why, struct sl_err *err);
+int sl_build_probe_key_local(struct sl_bctx *x, const struct sl_model *m, char **rels, size_t i, const char *this_rel,
+                             char **why, struct sl_err *err);
+
 int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_model_result *res,
                    struct sl_err *err);
 

@@ -64,7 +64,8 @@ struct delta {
   int full;              /* a change no delta can express: build in full */
   char *why_full;
   int keyless;           /* a changed input is read as its new rows only (it lacks the key) */
-  size_t keyless_i;      /* ... its index */
+  int keyed;             /* a changed input is read as every row of its changed keys */
+  size_t changed_i;      /* ... the index of that input */
   int64_t keys;          /* changed keys of the keyed inputs; -1: some other input changed */
 };
 
@@ -222,7 +223,8 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
     /* An input holding the model's key is read below as whole groups of the changed
      * keys: of the rows found here only their keys matter. */
     int keyed = !dl->full && !is_cur && r.data && m->n_key && has_key(x, m, qt);
-    if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = 1, dl->keyless_i = i;
+    if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = 1, dl->changed_i = i;
+    if (!dl->full && r.data && (keyed || is_cur)) dl->keyed = 1, dl->changed_i = i;
     if (!keyed && r.data) dl->keys = -1;
     if (!dl->full && m->lookback_ms && r.data) {
       /* Late rows: also every input row within the lookback of the newest output row.
@@ -348,76 +350,6 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
   return 0;
 }
 
-/* Operators that need all of a group's rows, not only the new ones. */
-static const char *const set_ops[] = {"HASH_GROUP_BY", "PERFECT_HASH_GROUP_BY", "UNGROUPED_AGGREGATE", "WINDOW",
-                                      "STREAMING_WINDOW", "TOP_N", "LIMIT", "STREAMING_LIMIT", "RESERVOIR_SAMPLE",
-                                      "STREAMING_SAMPLE", NULL};
-
-/* 1 if the plan node reads the table _sl_probe; *op: the first such operator above
- * that scan. */
-static int plan_reads_probe(json_t *node, const char **op) {
-  int found = 0;
-  size_t i;
-  json_t *kid;
-  json_array_foreach(json_object_get(node, "children"), i, kid) found |= plan_reads_probe(kid, op);
-  const char *t = json_string_value(json_object_get(json_object_get(node, "extra_info"), "Table"));
-  found |= t && !strcmp(t, "_sl_probe");
-  const char *name = json_string_value(json_object_get(node, "name"));
-  for (int k = 0; found && name && !*op && set_ops[k]; k++) {
-    size_t n = strlen(set_ops[k]);
-    if (!strncmp(name, set_ops[k], n) && name[n + strspn(name + n, " ")] == '\0') *op = set_ops[k];
-  }
-  return found;
-}
-
-/* A changed input without the model's key is read as its new rows only, which is
- * right for a model that maps each input row to output rows (projections, filters,
- * joins) but not for one that groups, windows, deduplicates or limits them: such a
- * model would see part of each group. The model's unoptimized plan, with an empty
- * stand-in table for that input, tells which it is (an aggregate elsewhere, as over
- * {{ this }}, does not count); the latter is built in full. */
-static int check_row_wise(struct sl_bctx *x, const struct sl_model *m, const char *this_rel, struct delta *dl,
-                          struct sl_err *err) {
-  char *mk = sl_asprintf("CREATE OR REPLACE TEMP TABLE _sl_probe AS SELECT * FROM %s LIMIT 0", dl->rel[dl->keyless_i]);
-  char *saved = dl->rel[dl->keyless_i], probe[] = "_sl_probe", *sql = NULL, *plan = NULL;
-  int rc = mk ? sl_duck_exec(x->d, mk, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
-  dl->rel[dl->keyless_i] = probe;
-  struct sl_render rd = {x->ms, m, dl->rel, this_rel, x->d};
-  if (!rc) rc = sl_model_render(&rd, &sql, err);
-  dl->rel[dl->keyless_i] = saved;
-  char *q = rc ? NULL : sl_asprintf("EXPLAIN (FORMAT JSON) SELECT * FROM (\n%s\n)", sql);
-  struct sl_duck_result r;
-  if (!rc && !q) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-  if (!rc && !(rc = sl_duck_exec(x->d, "PRAGMA disable_optimizer", err))) {
-    if ((rc = sl_duck_query(x->d, q, &r, err))) sl_err_prefix(err, "%s: ", m->path);
-    struct sl_err e2;
-    int rc2 = sl_duck_exec(x->d, "PRAGMA enable_optimizer", &e2);
-    if (!rc) {
-      plan = sl_duck_result_rows(&r) ? sl_duck_result_text(&r, 1, 0) : NULL;
-      sl_duck_result_fini(&r);
-      if (rc2) rc = sl_err_set(err, e2.code, "%s", e2.msg);
-    }
-  }
-  json_t *tree = plan ? json_loads(plan, 0, NULL) : NULL;
-  const char *op = NULL;
-  size_t i;
-  json_t *node;
-  json_array_foreach(tree, i, node) plan_reads_probe(node, &op);
-  if (op) {
-    dl->full = 1;
-    dl->why_full = m->n_key ? sl_asprintf("input %s lacks a column of the unique key and the model's plan has %s over it",
-                                          m->deps[dl->keyless_i].table, op)
-                            : sl_asprintf("the model has no unique_key and its plan has %s over input %s", op,
-                                          m->deps[dl->keyless_i].table);
-  }
-  json_decref(tree);
-  sl_free(plan);
-  sl_free(q);
-  sl_free(sql);
-  sl_free(mk);
-  return rc;
-}
-
 static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *inputs, const struct sl_table_info *target,
                       const char *this_rel, struct delta *dl, struct sl_err *err) {
   /* Changes of two inputs interact (new rows of one meet new rows of the other), which
@@ -437,7 +369,9 @@ static int plan_delta(struct sl_bctx *x, const struct sl_model *m, json_t *input
   }
   if (n_changed > 1) {
     dl->full = 1;
-    dl->why_full = sl_asprintf("inputs %s and %s both changed", changed[0], changed[1]);
+    dl->why_full = strcmp(changed[0], changed[1])
+                       ? sl_asprintf("inputs %s and %s both changed", changed[0], changed[1])
+                       : sl_asprintf("the model reads input %s twice (its new rows may meet its old ones)", changed[0]);
     return 0;
   }
   struct bound bd = {0};
@@ -534,7 +468,14 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   int incremental = m->mat == SL_MAT_INCREMENTAL && have_target && same_sql && prev_inputs && !x->o->full_refresh;
   sl_build_phase_log(m->name, "state", &tp);
   if (incremental && (rc = plan_delta(x, m, prev_inputs, &target, this_rel.data, &dl, err))) goto out;
-  if (incremental && !dl.full && dl.keyless && (rc = check_row_wise(x, m, this_rel.data, &dl, err))) goto out;
+  /* Whether reading only the changed input's changed rows (or keys) gives the rows the
+   * model would give from all of it: DuckDB's plan of the model tells. */
+  if (incremental && !dl.full && (dl.keyless || dl.keyed)) {
+    rc = (dl.keyless ? sl_build_probe_row_wise : sl_build_probe_key_local)(x, m, dl.rel, dl.changed_i, this_rel.data,
+                                                                         &dl.why_full, err);
+    if (rc) goto out;
+    dl.full = dl.why_full != NULL;
+  }
   if (incremental) sl_build_phase_log(m->name, "changed keys", &tp);
   if (incremental && dl.full) incremental = 0;
   for (size_t i = 0; i < m->n_deps; i++) {
