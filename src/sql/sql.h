@@ -35,6 +35,21 @@ int sl_sql_asof_parse(const char *s, struct sl_sql_asof *out, struct sl_err *err
  * the as-of point are left out. */
 int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                   const struct sl_sql_asof *asof, struct sl_err *err);
+
+/* The views a session holds: each table's name and the snapshot its view reads. */
+struct sl_sql_views {
+  struct sl_sql_view {
+    char *name; /* "ns.table" */
+    int64_t snap;
+  } *v;
+  size_t n, cap;
+};
+/* sl_sql_attach at the current snapshots for a session that keeps its views: only the
+ * views of tables with another snapshot than in *views are made again (and those of
+ * tables gone are dropped), so attaching before each of many models costs little. */
+int sl_sql_attach_again(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, struct sl_sql_views *views,
+                        struct sl_err *err);
+void sl_sql_views_fini(struct sl_sql_views *views);
 /* The SELECT text (new string) reading one table at one snapshot, with the columns of
  * that snapshot's schema in order (columns missing from older files read as NULL). */
 int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,

@@ -88,6 +88,7 @@ struct sched {
 struct worker {
   struct sched *s;
   struct sl_duck *d; /* opened for its first model, kept for the next ones */
+  struct sl_sql_views views; /* the lake's views d holds */
   struct sl_check_results checks;
   int rc;
   struct sl_err err;
@@ -135,9 +136,9 @@ static int run_one(struct worker *w, int i, struct sl_catalog *cat) {
     rc = sl_duck_open(NULL, s->o->dopts, &w->d, &e);
     sl_build_phase_log(m->name, "open", &t);
   }
-  /* The views are made again: upstream models have changed tables since. */
+  /* The views of tables upstream models changed since are made again. */
   struct sl_bctx x = {s->o, s->ms, cat, w->d, &w->checks, s->res->run_id};
-  if (!rc) rc = sl_sql_attach(x.d, cat, s->o->st, NULL, &e);
+  if (!rc) rc = sl_sql_attach_again(x.d, cat, s->o->st, &w->views, &e);
   sl_build_phase_log(m->name, "views", &t);
   if (!rc) rc = sl_duck_exec(x.d, sl_transform_macros, &e);
   if (!rc && s->ms->macros && *s->ms->macros && (rc = sl_duck_exec(x.d, s->ms->macros, &e)))
@@ -191,6 +192,7 @@ static void *worker_main(void *arg) {
   pthread_mutex_unlock(&s->mu);
   sl_duck_close(w->d);
   w->d = NULL;
+  sl_sql_views_fini(&w->views);
   sl_catalog_close(cat);
   return NULL;
 }

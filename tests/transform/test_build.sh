@@ -98,6 +98,13 @@ order=$(S build --format json --full-refresh)
 ids() { S snapshots "$1" --format csv | tail -n 1 | cut -d, -f1; }
 s1=$(ids silver.m1) s2=$(ids silver.m2) s3=$(ids silver.m3) s4=$(ids gold.m4)
 if [ "$s1" -lt "$s2" ] && [ "$s1" -lt "$s3" ] && [ "$s2" -lt "$s4" ] && [ "$s3" -lt "$s4" ]; then ok "dag: snapshots in dependency order"; else fail "dag: order $s1 $s2 $s3 $s4"; fi
+# One worker builds all four in one DuckDB session, which keeps its lake views: each
+# model must still read the snapshots its upstream models just made.
+printf 'id,v\n4,40\n' > "$T/a4.csv"
+S ingest "$T/a4.csv" --into bronze.a >/dev/null
+expect_ok "dag: one worker" S build --threads 1
+expect_eq "dag: ... reads what upstream just built" "$(q 'select sum(v) from gold.m4')" "304"
+S ingest "$T/a.csv" --into bronze.a --mode replace >/dev/null
 expect_exit "dag: select one model" 0 S build --select m2 --full-refresh
 expect_contains "dag: only m2 ran" "$out" "1 built or fresh"
 expect_exit "dag: +m4 selects its ancestors" 0 S build --select +m4 --format json
