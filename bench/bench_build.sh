@@ -19,6 +19,13 @@ threads=$(nproc)
 mkdir -p "$work"
 export SLUICE_PROGRESS=0
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.3f", (b-a)/1e9}'; }
+# rusage FILE CMD...: runs CMD, with its user and kernel CPU seconds, minor page faults
+# and peak RSS (KB) in FILE when /usr/bin/time is there (kernel time is mostly the
+# faults of memory touched the first time).
+rusage() {
+  local f=$1; shift
+  if [ -x /usr/bin/time ]; then /usr/bin/time -o "$f" -f "%U %S %R %M" "$@"; else echo "? ? ? ?" > "$f"; "$@"; fi
+}
 
 # The loans data with an updated_at (one second apart by id), as Parquet.
 src="$work/loans-$rows.parquet"
@@ -94,22 +101,26 @@ round() {
   S ingest "$work/changes.parquet" --into bronze.loan >/dev/null
   local changed out inc_s full_s inc_sum full_sum how read_d read_f
   changed=$(q "select count(*) from read_parquet('$work/changes.parquet')")
-  t0=$(date +%s%N); out=$(S build --select loan_latest --format json); t1=$(date +%s%N)
+  t0=$(date +%s%N); out=$(rusage "$work/ru.inc" "$sluice" --project "$P" build --select loan_latest --format json); t1=$(date +%s%N)
   inc_s=$(secs "$t0" "$t1")
   [[ "$out" == *'"how":"incremental:'* ]] || { echo "bench: the build was not incremental: $out" >&2; exit 1; }
   how=$(echo "$out" | sed 's/.*"how":"incremental: \([^"]*\)".*/\1/')
   t0=$(date +%s%N); inc_sum=$(q "$sum"); t1=$(date +%s%N)
   read_d=$(secs "$t0" "$t1")
-  t0=$(date +%s%N); S build --select loan_latest --full-refresh >/dev/null; t1=$(date +%s%N)
+  t0=$(date +%s%N); rusage "$work/ru.full" "$sluice" --project "$P" build --select loan_latest --full-refresh >/dev/null; t1=$(date +%s%N)
   full_s=$(secs "$t0" "$t1")
   t0=$(date +%s%N); full_sum=$(q "$sum"); t1=$(date +%s%N)
   read_f=$(secs "$t0" "$t1")
   [ "$inc_sum" = "$full_sum" ] || { echo "bench: incremental ($inc_sum) differs from full ($full_sum)" >&2; exit 1; }
-  awk -v n="$name" -v r="$rows" -v c="$changed" -v i="$inc_s" -v u="$full_s" -v h="$how" -v rd="$read_d" -v rf="$read_f" 'BEGIN{
+  awk -v n="$name" -v r="$rows" -v c="$changed" -v i="$inc_s" -v u="$full_s" -v h="$how" -v rd="$read_d" -v rf="$read_f" \
+      -v ri="$(cat "$work/ru.inc")" -v rl="$(cat "$work/ru.full")" 'BEGIN{
     printf "  %s: %d rows changed (%.2f%%)\n", n, c, c * 100 / r;
     printf "    incremental build           %7.2f s  (%s)\n", i, h;
     printf "    full rebuild, same result   %7.2f s\n", u;
     printf "    speed-up full/incremental   %7.1fx (goal >= 20x)\n", u / i;
+    split(ri, a, " "); split(rl, b, " ");
+    printf "    CPU user + kernel, minor page faults, peak memory: incremental %s + %s s, %s faults, %d MB; full %s + %s s, %s faults, %d MB\n",
+      a[1], a[2], a[3], a[4] / 1024, b[1], b[2], b[3], b[4] / 1024;
     printf "    a scan of every row (count, hash): %.2f s after the merge, %.2f s after the full rebuild\n", rd, rf }'
 }
 round "recent rows updated (ids in the newest 10%)" "id > $((rows * 9 / 10)) AND id <= $rows AND id % 12 = 5" $((2 * rows))

@@ -540,7 +540,21 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
      * those files are the snapshot's only new data. Sorted by key, unless they fit in
      * one row group (a row per key at most), where the order changes no statistics. */
     int one_group = dl.keys >= 0 && dl.keys <= wopts.row_group_size;
-    sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data && !one_group ? order.data : "");
+    if (dl.keyed) {
+      /* Only the changed keys' rows: the model's rows of other keys (e.g. an unchanged
+       * input's rows left-joined to none of the changed ones) were read without their
+       * input rows and stay as the table has them. */
+      sl_buf_printf(&sel, "SELECT _sl_m.* FROM (\n%s\n) AS _sl_m SEMI JOIN (%s) AS _sl_c ON ", sql, dl.deleted.data);
+      for (size_t i = 0; i < m->n_key; i++) {
+        sl_buf_puts(&sel, i ? " AND _sl_m." : "_sl_m.");
+        sl_buf_sql_ident(&sel, m->key[i]);
+        sl_buf_puts(&sel, " IS NOT DISTINCT FROM _sl_c.");
+        sl_buf_sql_ident(&sel, m->key[i]);
+      }
+      sl_buf_puts(&sel, order.data && !one_group ? order.data : "");
+    } else {
+      sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data && !one_group ? order.data : "");
+    }
     if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &delta, err))) {
       sl_err_prefix(err, "%s: ", m->path);
       sl_buf_fini(&order);

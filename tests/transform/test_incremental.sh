@@ -297,15 +297,20 @@ pair rk id "SELECT id, val, rank() OVER (ORDER BY val) AS r FROM {{ source('bron
 pair rn id "SELECT ver AS id, count(*) AS n FROM {{ source('bronze', 'ev') }} GROUP BY ver"
 pair jd id "SELECT d.grp AS id, count(*) AS n FROM {{ source('bronze', 'ev') }} e JOIN {{ source('bronze', 'dim') }} d ON e.id % 2 = d.grp GROUP BY d.grp"
 pair sj id "SELECT a.id, b.val AS bval FROM {{ source('bronze', 'ev') }} a JOIN {{ source('bronze', 'ev') }} b ON a.ver = b.id"
+# (an unchanged input's keys left-joined to none of the changed rows keep their rows)
+pair lj id "SELECT d.id, count(e.id) AS n, sum(e.val) AS total FROM {{ source('bronze', 'dk') }} d LEFT JOIN {{ source('bronze', 'ev') }} e ON e.id = d.id GROUP BY d.id"
 printf 'grp,label\n0,zero\n1,one\n' > "$T/d.csv" && S ingest "$T/d.csv" --into bronze.dim >/dev/null
+printf 'id,label\n1,a\n2,b\n3,c\n5,e\n' > "$T/d.csv" && S ingest "$T/d.csv" --into bronze.dk >/dev/null
 rounds $'1,1,10,2026-01-01 00:00:00\n2,1,20,2026-01-01 00:00:00\n3,2,30,2026-01-01 00:00:00\n' \
   $'4,1,5,2026-01-02 00:00:00\n1,3,11,2026-01-02 00:00:00\n'
+expect_contains "a left join from an unchanged input: incremental" "$(how lj_inc)" "incremental: 1 changed rows merged"
+expect_eq "... its other keys keep their rows" "$(q "select string_agg(id || ':' || n || ':' || coalesce(total, 0), ' ' ORDER BY id) from silver.lj_inc")" "1:2:21 2:1:20 3:1:30 5:0:0"
 expect_eq "the latest row per key: incremental" "$(how lt_inc)" "incremental: 2 changed rows merged; of 1 files 1 rewritten (3 rows), 0 with delete files (0 rows hidden)"
 for t in rk rn jd; do
   expect_contains "$t: a window, aggregate or join over other columns: built in full" "$(how ${t}_inc)" "full: the model's rows of a key depend on other keys' rows of input bronze.ev"
 done
 expect_eq "a self-join: built in full" "$(how sj_inc)" "full: the model reads input bronze.ev twice (its new rows may meet its old ones)"
-for t in lt rk rn jd sj; do expect_eq "... $t equal to the full build" "$(same ${t}_inc ${t}_full)" "0"; done
+for t in lt rk rn jd sj lj; do expect_eq "... $t equal to the full build" "$(same ${t}_inc ${t}_full)" "0"; done
 expect_eq "... the ranks moved by the new row" "$(q "select string_agg(r::VARCHAR, ' ' ORDER BY id) from silver.rk_inc")" "2 3 4 5 1"
 printf "{{ config(materialized='incremental', event_time='ts', lookback='1d') }}\nSELECT 1 AS x\n" > "$P/models/lb.sql"
 expect_exit "lookback without unique_key is refused" 2 S build
