@@ -265,7 +265,8 @@ int sl_build_probe_key_local(struct sl_bctx *x, const struct sl_model *m, char *
   } else if (!rc && probe_plan(x, m, rels, i, this_rel, w.data, 1, &tree, err)) {
     /* E.g. a key the model turns into a type the value does not compare with: the
      * full build then runs the model as written (and reports its own errors). */
-    *why = sl_asprintf("DuckDB cannot plan the model with a filter on its unique key (%s)", err->msg);
+    *why = sl_asprintf("DuckDB cannot plan the model with a filter on its unique key (%.*s)",
+                       (int)strcspn(err->msg, "\n"), err->msg);
     sl_err_clear(err);
   } else if (!rc) {
     size_t k;
