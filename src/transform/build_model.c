@@ -78,6 +78,16 @@ static int key_list(struct sl_buf *b, const struct sl_model *m, const char *qual
   return 0;
 }
 
+/* A join condition on the unique key: "l.k1 <op> r.k1 AND l.k2 <op> r.k2 ...". */
+static void key_on(struct sl_buf *b, const struct sl_model *m, const char *l, const char *op, const char *r) {
+  for (size_t k = 0; k < m->n_key; k++) {
+    sl_buf_printf(b, "%s%s.", k ? " AND " : "", l);
+    sl_buf_sql_ident(b, m->key[k]);
+    sl_buf_printf(b, " %s %s.", op, r);
+    sl_buf_sql_ident(b, m->key[k]);
+  }
+}
+
 /* 1 if the input table has every column of the model's unique key. */
 static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) {
   struct sl_buf r;
@@ -293,16 +303,9 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       sl_buf_init(&anynull);
       sl_buf_init(&ck);
       key_list(&k, m, NULL);
+      key_on(&eq, m, "_sl_i", "=", "_sl_c");
+      key_on(&nd, m, "_sl_i", "IS NOT DISTINCT FROM", "_sl_c");
       for (size_t q = 0; q < m->n_key; q++) {
-        const char *and = q ? " AND " : "";
-        sl_buf_printf(&eq, "%s_sl_i.", and);
-        sl_buf_sql_ident(&eq, m->key[q]);
-        sl_buf_puts(&eq, " = _sl_c.");
-        sl_buf_sql_ident(&eq, m->key[q]);
-        sl_buf_printf(&nd, "%s_sl_i.", and);
-        sl_buf_sql_ident(&nd, m->key[q]);
-        sl_buf_puts(&nd, " IS NOT DISTINCT FROM _sl_c.");
-        sl_buf_sql_ident(&nd, m->key[q]);
         sl_buf_printf(&anynull, "%s_sl_i.", q ? " OR " : "");
         sl_buf_sql_ident(&anynull, m->key[q]);
         sl_buf_puts(&anynull, " IS NULL");
@@ -545,12 +548,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
        * input's rows left-joined to none of the changed ones) were read without their
        * input rows and stay as the table has them. */
       sl_buf_printf(&sel, "SELECT _sl_m.* FROM (\n%s\n) AS _sl_m SEMI JOIN (%s) AS _sl_c ON ", sql, dl.deleted.data);
-      for (size_t i = 0; i < m->n_key; i++) {
-        sl_buf_puts(&sel, i ? " AND _sl_m." : "_sl_m.");
-        sl_buf_sql_ident(&sel, m->key[i]);
-        sl_buf_puts(&sel, " IS NOT DISTINCT FROM _sl_c.");
-        sl_buf_sql_ident(&sel, m->key[i]);
-      }
+      key_on(&sel, m, "_sl_m", "IS NOT DISTINCT FROM", "_sl_c");
       sl_buf_puts(&sel, order.data && !one_group ? order.data : "");
     } else {
       sl_buf_printf(&sel, "SELECT * FROM (\n%s\n)%s", sql, order.data && !one_group ? order.data : "");
@@ -571,13 +569,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       sl_buf_init(&k);
       sl_buf_init(&on);
       key_list(&k, m, NULL);
-      for (size_t i = 0; i < m->n_key; i++) {
-        if (i) sl_buf_puts(&on, " AND ");
-        sl_buf_puts(&on, "_sl_t.");
-        sl_buf_sql_ident(&on, m->key[i]);
-        sl_buf_puts(&on, " IS NOT DISTINCT FROM _sl_k.");
-        sl_buf_sql_ident(&on, m->key[i]);
-      }
+      key_on(&on, m, "_sl_t", "IS NOT DISTINCT FROM", "_sl_k");
       sl_buf_printf(&sel, "CREATE OR REPLACE TEMP VIEW _sl_delta AS SELECT * FROM %s", dr ? dr : "");
       rc = dr ? sl_duck_exec(x->d, sel.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
       sl_free(dr);
