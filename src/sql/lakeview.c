@@ -341,27 +341,37 @@ static int attach_views(struct sl_duck *d, char **stmts, size_t n, struct sl_err
   return rc;
 }
 
-/* The index of name in views, or -1. */
-static long views_find(const struct sl_sql_views *vs, const char *name) {
+/* The index of table ns.table in views, or -1. */
+static long views_find(const struct sl_sql_views *vs, const char *ns, const char *table) {
   for (size_t i = 0; vs && i < vs->n; i++)
-    if (!strcmp(vs->v[i].name, name)) return (long)i;
+    if (!strcmp(vs->v[i].ns, ns) && !strcmp(vs->v[i].table, table)) return (long)i;
   return -1;
 }
 
-static int views_set(struct sl_sql_views *vs, const char *name, int64_t snap) {
-  long i = views_find(vs, name);
-  if (i >= 0) {
-    vs->v[i].snap = snap;
-    return 0;
+/* Records that ns.table's view reads snap; -1 when out of memory. */
+static long views_set(struct sl_sql_views *vs, const char *ns, const char *table, int64_t snap) {
+  long i = views_find(vs, ns, table);
+  if (i < 0) {
+    if (sl_array_grow(&vs->v, &vs->cap, vs->n + 1, sizeof *vs->v)) return -1;
+    struct sl_sql_view *v = &vs->v[vs->n];
+    v->ns = sl_strdup(ns);
+    v->table = sl_strdup(table);
+    if (!v->ns || !v->table) {
+      sl_free(v->ns);
+      sl_free(v->table);
+      return -1;
+    }
+    i = (long)vs->n++;
   }
-  if (sl_array_grow(&vs->v, &vs->cap, vs->n + 1, sizeof *vs->v)) return -1;
-  if (!(vs->v[vs->n].name = sl_strdup(name))) return -1;
-  vs->v[vs->n++].snap = snap;
-  return 0;
+  vs->v[i].snap = snap;
+  return i;
 }
 
 void sl_sql_views_fini(struct sl_sql_views *vs) {
-  for (size_t i = 0; i < vs->n; i++) sl_free(vs->v[i].name);
+  for (size_t i = 0; i < vs->n; i++) {
+    sl_free(vs->v[i].ns);
+    sl_free(vs->v[i].table);
+  }
   sl_free(vs->v);
   memset(vs, 0, sizeof *vs);
 }
@@ -375,7 +385,11 @@ static int attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
   struct sl_table_info *ts = NULL;
   struct sl_buf b;
   sl_buf_init(&b);
-  int rc = seen && seen->n ? 0 : sl_duck_exec(d, "SET parquet_metadata_cache = true", err);
+  /* here[i]: seen's view i is of a table the catalog still has. */
+  size_t n_seen = seen ? seen->n : 0;
+  char *here = sl_calloc(n_seen + 1, 1);
+  int rc = here ? 0 : sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc && !n_seen) rc = sl_duck_exec(d, "SET parquet_metadata_cache = true", err);
   if (!rc) rc = sl_catalog_ns_list(cat, &nss, &nns, err);
   for (size_t i = 0; !rc && i < nns; i++) {
     sl_buf_reset(&b);
@@ -384,46 +398,20 @@ static int attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
     rc = sl_duck_exec(d, b.data, err);
   }
   if (!rc) rc = sl_catalog_table_list(cat, NULL, &ts, &nt, err);
-  /* Views of tables that are gone (not in ts) are dropped. */
-  for (size_t v = 0; !rc && seen && v < seen->n; v++) {
-    int there = 0;
-    for (size_t i = 0; i < nt && !there; i++) {
-      char *q = sl_asprintf("%s.%s", ts[i].ns, ts[i].name);
-      there = q && !strcmp(q, seen->v[v].name) && ts[i].current_snapshot;
-      sl_free(q);
-    }
-    if (there || !seen->v[v].snap) continue;
-    char *ns = NULL, *t = NULL;
-    if ((rc = sl_catalog_name_split(seen->v[v].name, &ns, &t, err))) break;
-    sl_buf_reset(&b);
-    sl_buf_puts(&b, "DROP VIEW IF EXISTS ");
-    sl_buf_sql_ident(&b, ns);
-    sl_buf_putc(&b, '.');
-    sl_buf_sql_ident(&b, t);
-    rc = sl_duck_exec(d, b.data, err);
-    seen->v[v].snap = 0;
-    sl_free(ns);
-    sl_free(t);
-  }
   for (size_t i = 0; !rc && i < nt; i++) {
     int64_t snap = ts[i].current_snapshot, schema_id = 0;
     if (asof && (asof->snapshot_id || asof->ts_ms)) {
       if ((rc = pick_snapshot(cat, &ts[i], asof, &snap, &schema_id, err))) break;
     }
     if (!snap) continue;
-    char *qn = seen ? sl_asprintf("%s.%s", ts[i].ns, ts[i].name) : NULL;
-    if (seen && !qn) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-    long at = qn ? views_find(seen, qn) : -1;
-    if (rc || (at >= 0 && seen->v[at].snap == snap)) {
-      sl_free(qn);
-      continue; /* its view reads this snapshot already */
-    }
+    long at = views_find(seen, ts[i].ns, ts[i].name);
+    if (at >= 0 && (size_t)at < n_seen) here[at] = 1;
+    if (at >= 0 && seen->v[at].snap == snap) continue; /* its view reads this snapshot already */
     json_t *sum = sl_sql_snapshot_summary(cat, ts[i].table_id, snap);
     const char *view_sql = json_string_value(json_object_get(sum, "view-sql"));
     char *sel = NULL;
     if (!view_sql && (rc = sl_sql_table_select(d, cat, st, &ts[i], snap, &sel, err))) {
       json_decref(sum);
-      sl_free(qn);
       break;
     }
     sl_buf_reset(&b);
@@ -442,14 +430,26 @@ static int attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
     }
     /* Recorded before the view-models are made below: on failure the session's views
      * are forgotten whole. */
-    if (!rc && qn && views_set(seen, qn, snap)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-    sl_free(qn);
+    if (!rc && seen && views_set(seen, ts[i].ns, ts[i].name, snap) < 0)
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     json_decref(sum);
+  }
+  /* The views of tables that are gone are dropped. */
+  for (size_t v = 0; !rc && v < n_seen; v++) {
+    if (here[v] || !seen->v[v].snap) continue;
+    sl_buf_reset(&b);
+    sl_buf_puts(&b, "DROP VIEW IF EXISTS ");
+    sl_buf_sql_ident(&b, seen->v[v].ns);
+    sl_buf_putc(&b, '.');
+    sl_buf_sql_ident(&b, seen->v[v].table);
+    rc = sl_duck_exec(d, b.data, err);
+    seen->v[v].snap = 0;
   }
   if (!rc) rc = attach_views(d, views, n_views, err);
   if (rc && seen) sl_sql_views_fini(seen);
   for (size_t i = 0; i < n_views; i++) sl_free(views[i]);
   sl_free(views);
+  sl_free(here);
   sl_table_list_free(ts, nt);
   sl_str_list_free(nss, nns);
   sl_buf_fini(&b);

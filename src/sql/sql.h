@@ -39,7 +39,7 @@ int sl_sql_attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
 /* The views a session holds: each table's name and the snapshot its view reads. */
 struct sl_sql_views {
   struct sl_sql_view {
-    char *name; /* "ns.table" */
+    char *ns, *table;
     int64_t snap;
   } *v;
   size_t n, cap;
