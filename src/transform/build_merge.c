@@ -169,8 +169,11 @@ static int gather_gone(struct sl_bctx *x, size_t nf, const unsigned char *sel, c
                        const size_t *of, size_t nd, struct sl_err *err) {
   struct sl_buf q;
   sl_buf_init(&q);
-  sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_gone AS SELECT DISTINCT fi, pos FROM (SELECT fi, pos FROM _sl_hits "
-                  "WHERE fi IN (-1");
+  /* A row is a hit once; DISTINCT only when delete files may name it again. */
+  int again = 0;
+  for (size_t j = 0; j < nd && !again; j++) again = of[j] < nf && sel[of[j]];
+  sl_buf_printf(&q, "CREATE OR REPLACE TEMP TABLE _sl_gone AS SELECT %sfi, pos FROM (SELECT fi, pos FROM _sl_hits "
+                    "WHERE fi IN (-1", again ? "DISTINCT " : "");
   for (size_t i = 0; i < nf; i++)
     if (sel[i]) sl_buf_printf(&q, ",%zu", i);
   sl_buf_putc(&q, ')');

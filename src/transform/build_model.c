@@ -161,6 +161,64 @@ struct bound {
   int looked;
 };
 
+/* Late rows: r (the changed input's rows) gets also every input row within the
+ * lookback of the newest output row. The bound is computed first and written as a
+ * constant, so the input's files and row groups outside it are skipped by their
+ * statistics; the rows are the ones the input had at `since` (the added ones are in r
+ * already), or for a changelog's current view all of it. */
+static int add_lookback(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
+                        const char *this_rel, const char *qt, const struct sl_table_info *ti, int64_t since, int is_cur,
+                        int keyed, struct bound *bd, struct sl_buf *r, struct sl_err *err) {
+  int rc = 0;
+  /* The bound, once per build: from the catalog's statistics, else by a scan. */
+  if (!bd->looked && (rc = event_time_max_from_stats(x, m, target, &bd->hi, &bd->type, err))) return rc;
+  if (!bd->looked && !bd->hi) {
+    struct sl_buf mq;
+    sl_buf_init(&mq);
+    sl_buf_puts(&mq, "SELECT CAST(max(");
+    sl_buf_sql_ident(&mq, m->event_time);
+    sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
+    sl_buf_sql_ident(&mq, m->event_time);
+    sl_buf_printf(&mq, ")) FROM %s", this_rel);
+    struct sl_duck_result res;
+    rc = sl_duck_query(x->d, mq.data, &res, err);
+    sl_buf_fini(&mq);
+    if (rc) return sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
+    bd->hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
+    bd->type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
+    sl_duck_result_fini(&res);
+  }
+  bd->looked = 1;
+  const char *hi = bd->hi, *type = bd->type;
+  int type_ok = type && *type;
+  for (const char *c = type; type_ok && *c; c++)
+    type_ok = (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '(' || *c == ')' || *c == ',';
+  if (!hi || !type_ok) return 0;
+  char *had = NULL;
+  if (!is_cur && (rc = sl_sql_table_select(x->d, x->cat, x->o->st, ti, since, &had, err))) return rc;
+  struct sl_buf w;
+  sl_buf_init(&w);
+  /* A current row both changed and late would come twice: DISTINCT, unless only keys
+   * are kept. */
+  sl_buf_printf(&w, "(SELECT %s* FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", had || keyed ? "" : "DISTINCT ",
+                r->data);
+  if (had) sl_buf_printf(&w, "(%s)", had);
+  else sl_buf_sql_qname(&w, qt);
+  sl_buf_puts(&w, " WHERE ");
+  sl_buf_sql_ident(&w, m->event_time);
+  sl_buf_puts(&w, " >= CAST(");
+  sl_buf_sql_str(&w, hi);
+  sl_buf_printf(&w, " AS %s) - to_milliseconds(%lld)))", type, (long long)m->lookback_ms);
+  sl_free(had);
+  if (!w.data) {
+    sl_buf_fini(&w);
+    return sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  sl_buf_fini(r);
+  *r = w;
+  return 0;
+}
+
 static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t *inputs,
                              const struct sl_table_info *target, const char *this_rel, struct delta *dl,
                              struct bound *bd, struct sl_err *err) {
@@ -236,59 +294,11 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
     if (!dl->full && !is_cur && r.data && !keyed) dl->keyless = 1, dl->changed_i = i;
     if (!dl->full && r.data && (keyed || is_cur)) dl->keyed = 1, dl->changed_i = i;
     if (!keyed && r.data) dl->keys = -1;
-    if (!dl->full && m->lookback_ms && r.data) {
-      /* Late rows: also every input row within the lookback of the newest output row.
-       * The bound is computed first and written as a constant, so the input's files
-       * and row groups outside it are skipped by their statistics. */
-      struct sl_buf w, mq;
-      sl_buf_init(&w);
-      sl_buf_init(&mq);
-      /* The bound, once per build: from the catalog's statistics, else by a scan. */
-      if (!bd->looked && (rc = event_time_max_from_stats(x, m, target, &bd->hi, &bd->type, err))) {
-        sl_buf_fini(&mq);
-        sl_buf_fini(&r);
-        sl_table_info_fini(&ti);
-        return rc;
-      }
-      if (!bd->looked && !bd->hi) {
-        sl_buf_puts(&mq, "SELECT CAST(max(");
-        sl_buf_sql_ident(&mq, m->event_time);
-        sl_buf_puts(&mq, ") AS VARCHAR), typeof(max(");
-        sl_buf_sql_ident(&mq, m->event_time);
-        sl_buf_printf(&mq, ")) FROM %s", this_rel);
-        struct sl_duck_result res;
-        if ((rc = sl_duck_query(x->d, mq.data, &res, err))) {
-          sl_err_prefix(err, "%s: event_time %s: ", m->path, m->event_time);
-          sl_buf_fini(&mq);
-          sl_buf_fini(&r);
-          sl_table_info_fini(&ti);
-          return rc;
-        }
-        bd->hi = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 0, 0) : NULL;
-        bd->type = sl_duck_result_rows(&res) ? sl_duck_result_text(&res, 1, 0) : NULL;
-        sl_duck_result_fini(&res);
-      }
-      bd->looked = 1;
-      sl_buf_fini(&mq);
-      const char *hi = bd->hi, *type = bd->type;
-      int type_ok = type && *type;
-      for (const char *c = type; type_ok && *c; c++)
-        type_ok = (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '(' || *c == ')' || *c == ',';
-      if (hi && type_ok) {
-        /* Rows both added and late would come twice: DISTINCT, unless only keys are kept. */
-        sl_buf_printf(&w, "(SELECT %s* FROM (SELECT * FROM %s UNION ALL BY NAME SELECT * FROM ", keyed ? "" : "DISTINCT ",
-                      r.data);
-        sl_buf_sql_qname(&w, qt);
-        sl_buf_puts(&w, " WHERE ");
-        sl_buf_sql_ident(&w, m->event_time);
-        sl_buf_puts(&w, " >= CAST(");
-        sl_buf_sql_str(&w, hi);
-        sl_buf_printf(&w, " AS %s) - to_milliseconds(%lld)))", type, (long long)m->lookback_ms);
-        sl_buf_fini(&r);
-        r = w;
-      } else {
-        sl_buf_fini(&w);
-      }
+    if (!dl->full && m->lookback_ms && r.data &&
+        (rc = add_lookback(x, m, target, this_rel, qt, &ti, since, is_cur, keyed, bd, &r, err))) {
+      sl_buf_fini(&r);
+      sl_table_info_fini(&ti);
+      return rc;
     }
     if (keyed) {
       /* An input holding the model's key: every row of each changed key, so a model
@@ -574,8 +584,25 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
       rc = dr ? sl_duck_exec(x->d, sel.data, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
       sl_free(dr);
       sl_buf_reset(&sel);
-      sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
-                    dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
+      if (dl.keyed) {
+        /* The rows written are of changed keys only: those keys (each once already), as
+         * the table types them. */
+        sl_buf_puts(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT ");
+        for (size_t q = 0; q < m->n_key; q++) {
+          const char *type = NULL;
+          for (size_t c = 0; c < delta.schema.n_cols && !type; c++)
+            if (!strcmp(delta.schema.cols[c].name, m->key[q])) type = delta.schema.cols[c].type;
+          sl_buf_printf(&sel, "%sCAST(", q ? ", " : "");
+          sl_buf_sql_ident(&sel, m->key[q]);
+          /* Types come from DuckDB's description of the model's output, not from users. */
+          sl_buf_printf(&sel, " AS %s) AS ", type ? type : "VARCHAR");
+          sl_buf_sql_ident(&sel, m->key[q]);
+        }
+        sl_buf_printf(&sel, " FROM (%s)", dl.deleted.data);
+      } else {
+        sl_buf_printf(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT DISTINCT %s FROM _sl_delta%s%s", k.data,
+                      dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
+      }
       if (!rc && !(rc = sl_duck_exec(x->d, sel.data, err)))
         rc = sl_merge_plan(x, m, &target, &delta.schema, on.data, &mg, err);
       sl_build_phase_log(m->name, "merge plan", &tp);
