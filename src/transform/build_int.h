@@ -2,6 +2,7 @@
 #ifndef SL_TRANSFORM_BUILD_INT_H
 #define SL_TRANSFORM_BUILD_INT_H
 
+#include "core/buf.h"
 #include "transform/transform.h"
 
 struct sl_bctx {
@@ -40,9 +41,14 @@ struct sl_merge {
 };
 
 /* Plans and stages the merge of _sl_delta (the changed keys' new rows) for the keys in
- * _sl_keys; `on` joins _sl_t (the table) to _sl_k (the keys). */
+ * _sl_keys. */
 int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
-                  const struct sl_schema *have, const char *on, struct sl_merge *mg, struct sl_err *err);
+                  const struct sl_schema *have, struct sl_merge *mg, struct sl_err *err);
+/* Appends "SELECT cols FROM rel AS _sl_i SEMI JOIN keys AS _sl_c ..." on the model's
+ * unique key: an equality join (DuckDB pushes the keys' range into rel's scan), and
+ * apart the rows with a NULL key part, joined by IS NOT DISTINCT FROM (their scan is
+ * skipped by the files' null counts when there are none). */
+void sl_build_key_semi(struct sl_buf *b, const struct sl_model *m, const char *cols, const char *rel, const char *keys);
 /* A relation reading the table as the merge leaves it, with stage's new data files. */
 char *sl_merge_reader(struct sl_bctx *x, const struct sl_merge *mg, const struct sl_ingest_stage *stage,
                       struct sl_err *err);

@@ -128,30 +128,32 @@ static int prune_by_stats(struct sl_bctx *x, const struct sl_model *m, const str
 /* _sl_hits(fi, pos): the rows of candidate files holding a changed key (rows already
  * hidden by a delete file included), fi being the file's index in urls; and hits[i]
  * their count per file. */
-static int find_hits(struct sl_bctx *x, char **urls, size_t nf, const unsigned char *cand, const char *on,
+static int find_hits(struct sl_bctx *x, const struct sl_model *mo, char **urls, size_t nf, const unsigned char *cand,
                      int64_t *hits, struct sl_err *err) {
-  struct sl_buf q, m;
+  struct sl_buf q, m, rel;
   sl_buf_init(&q);
   sl_buf_init(&m);
-  sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_hits AS SELECT _sl_m.i AS fi, _sl_h.pos FROM (SELECT _sl_f, "
-                  "file_row_number AS pos FROM read_parquet([");
+  sl_buf_init(&rel);
+  sl_buf_puts(&rel, "read_parquet([");
   size_t nc = 0;
   for (size_t i = 0; i < nf; i++)
     if (cand[i]) {
-      if (nc++) sl_buf_putc(&q, ',');
-      sl_buf_sql_str(&q, urls[i]);
+      if (nc++) sl_buf_putc(&rel, ',');
+      sl_buf_sql_str(&rel, urls[i]);
       sl_buf_puts(&m, nc > 1 ? ", (" : "(");
       sl_buf_sql_str(&m, urls[i]);
       sl_buf_printf(&m, ", %zu)", i);
     }
-  sl_buf_printf(&q, "], filename='_sl_f', file_row_number=true, union_by_name=true) AS _sl_t SEMI JOIN _sl_keys AS _sl_k"
-                    " ON %s) AS _sl_h JOIN (VALUES %s) AS _sl_m(u, i) ON _sl_h._sl_f = _sl_m.u",
-                on, m.data ? m.data : "");
+  sl_buf_puts(&rel, "], filename='_sl_f', file_row_number=true, union_by_name=true)");
+  sl_buf_puts(&q, "CREATE OR REPLACE TEMP TABLE _sl_hits AS SELECT _sl_m.i AS fi, _sl_h.pos FROM (");
+  sl_build_key_semi(&q, mo, "_sl_f, file_row_number AS pos", rel.data, "_sl_keys");
+  sl_buf_printf(&q, ") AS _sl_h JOIN (VALUES %s) AS _sl_m(u, i) ON _sl_h._sl_f = _sl_m.u", m.data ? m.data : "");
   int rc = nc ? sl_duck_exec(x->d, q.data, err)
               : sl_duck_exec(x->d, "CREATE OR REPLACE TEMP TABLE _sl_hits AS SELECT 0::BIGINT AS fi, 0::BIGINT AS pos "
                                    "WHERE false", err);
   sl_buf_fini(&q);
   sl_buf_fini(&m);
+  sl_buf_fini(&rel);
   struct sl_duck_result r;
   if (!rc && !(rc = sl_duck_query(x->d, "SELECT fi, count(*) FROM _sl_hits GROUP BY fi", &r, err))) {
     for (int64_t k = 0; k < sl_duck_result_rows(&r); k++) {
@@ -247,7 +249,7 @@ static char *rewrite_select(char **urls, size_t nf, const unsigned char *cow) {
 }
 
 int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *target,
-                  const struct sl_schema *have, const char *on, struct sl_merge *mg, struct sl_err *err) {
+                  const struct sl_schema *have, struct sl_merge *mg, struct sl_err *err) {
   struct sl_schema want = {0}, keys = {0};
   struct sl_data_file *files = NULL;
   struct sl_delete_file *dels = NULL;
@@ -295,7 +297,7 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
     if (of[j] < nf) hidden[of[j]] += dels[j].rows;
   }
   if ((rc = prune_by_partition(x, m, files, nf, cand, err)) || (rc = prune_by_stats(x, m, &keys, files, nf, cand, err)) ||
-      (rc = find_hits(x, urls, nf, cand, on, hits, err)))
+      (rc = find_hits(x, m, urls, nf, cand, hits, err)))
     goto out;
   sl_build_phase_log(m->name, "key lookup", &tp);
 

@@ -88,6 +88,18 @@ static void key_on(struct sl_buf *b, const struct sl_model *m, const char *l, co
   }
 }
 
+void sl_build_key_semi(struct sl_buf *b, const struct sl_model *m, const char *cols, const char *rel, const char *keys) {
+  for (int nulls = 0; nulls < 2; nulls++) {
+    sl_buf_printf(b, "%sSELECT %s FROM %s AS _sl_i SEMI JOIN %s AS _sl_c ON ", nulls ? " UNION ALL " : "", cols, rel, keys);
+    key_on(b, m, "_sl_i", nulls ? "IS NOT DISTINCT FROM" : "=", "_sl_c");
+    for (size_t q = 0; nulls && q < m->n_key; q++) {
+      sl_buf_printf(b, "%s_sl_i.", q ? " OR " : " WHERE ");
+      sl_buf_sql_ident(b, m->key[q]);
+      sl_buf_puts(b, " IS NULL");
+    }
+  }
+}
+
 /* 1 if the input table has every column of the model's unique key. */
 static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) {
   struct sl_buf r;
@@ -305,22 +317,14 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
        * that aggregates per key sees whole groups, not just the new rows. The keys are
        * kept in a temporary table; joined on equality, DuckDB pushes their range into
        * the input's scan (rows with a NULL key part are joined apart). */
-      struct sl_buf w, k, eq, nd, anynull, ck;
+      struct sl_buf w, k, ck, in;
       sl_buf_init(&w);
       sl_buf_init(&k);
-      sl_buf_init(&eq);
-      sl_buf_init(&nd);
-      sl_buf_init(&anynull);
       sl_buf_init(&ck);
+      sl_buf_init(&in);
       key_list(&k, m, NULL);
-      key_on(&eq, m, "_sl_i", "=", "_sl_c");
-      key_on(&nd, m, "_sl_i", "IS NOT DISTINCT FROM", "_sl_c");
-      for (size_t q = 0; q < m->n_key; q++) {
-        sl_buf_printf(&anynull, "%s_sl_i.", q ? " OR " : "");
-        sl_buf_sql_ident(&anynull, m->key[q]);
-        sl_buf_puts(&anynull, " IS NULL");
-      }
       sl_buf_printf(&ck, "_sl_ck_%zu", i);
+      sl_buf_sql_qname(&in, qt);
       struct sl_buf mk;
       sl_buf_init(&mk);
       sl_buf_printf(&mk, "CREATE OR REPLACE TEMP TABLE %s AS SELECT DISTINCT %s FROM %s", ck.data, k.data, r.data);
@@ -330,11 +334,9 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       int64_t nk = 0;
       if (!rc && !(rc = sl_duck_query_int(x->d, mk.data, &nk, err)) && dl->keys >= 0) dl->keys += nk;
       if (!rc) {
-        sl_buf_puts(&w, "(SELECT _sl_i.* FROM ");
-        sl_buf_sql_qname(&w, qt);
-        sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s UNION ALL SELECT _sl_i.* FROM ", ck.data, eq.data);
-        sl_buf_sql_qname(&w, qt);
-        sl_buf_printf(&w, " AS _sl_i SEMI JOIN %s AS _sl_c ON %s WHERE %s)", ck.data, nd.data, anynull.data);
+        sl_buf_putc(&w, '(');
+        sl_build_key_semi(&w, m, "_sl_i.*", in.data, ck.data);
+        sl_buf_putc(&w, ')');
         /* Those keys are recomputed: whatever the model now gives for them (maybe no
          * row, when its filter drops the new version) replaces what the table had. The
          * join stays inside the model's query, so DuckDB reads only the columns the
@@ -344,10 +346,8 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
       sl_buf_fini(&mk);
       sl_buf_fini(&r);
       sl_buf_fini(&k);
-      sl_buf_fini(&eq);
-      sl_buf_fini(&nd);
-      sl_buf_fini(&anynull);
       sl_buf_fini(&ck);
+      sl_buf_fini(&in);
       r = w;
       if (rc) {
         sl_buf_fini(&r);
@@ -604,7 +604,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                       dl.deleted.len ? " UNION " : "", dl.deleted.len ? dl.deleted.data : "");
       }
       if (!rc && !(rc = sl_duck_exec(x->d, sel.data, err)))
-        rc = sl_merge_plan(x, m, &target, &delta.schema, on.data, &mg, err);
+        rc = sl_merge_plan(x, m, &target, &delta.schema, &mg, err);
       sl_build_phase_log(m->name, "merge plan", &tp);
       /* Rewritten files (or, when the columns changed, the whole table) are written
        * again with the changed rows, and those replace the files written above. */
