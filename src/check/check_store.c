@@ -1,16 +1,49 @@
 /* check_store.c: where check outcomes go. Failing rows of failed row checks go to a
  * quarantine table per checked table (quarantine.<ns>_<table>); every result of a run
  * goes to audit.check_results, for history and the UI. Both are ordinary lake tables,
- * appended in one snapshot per run. */
+ * appended in one snapshot per run, their small files packed as they gather. */
 #include "check/check.h"
 
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "sql/sql.h"
 
 #include <string.h>
 
 char *sl_check_failing_sql(const struct sl_check *c, const char *rel);
+
+/* A table appended once per run would gain a file per run, and every reader of it
+ * would open them all: once this many small files (under a quarter of the target file
+ * size) have gathered, an append writes their rows again with the new ones, in the same
+ * snapshot, and the new files replace them. */
+enum { PACK_FILES = 16 };
+
+/* The keys of the table's small files when there are PACK_FILES of them (and no delete
+ * file), else none; *rows: their rows. */
+static int small_files(struct sl_catalog *cat, const struct sl_table_info *ti, const struct sl_ingest_opts *opts,
+                       char ***keys, size_t *n, int64_t *rows, struct sl_err *err) {
+  struct sl_data_file *files = NULL;
+  struct sl_delete_file *dels = NULL;
+  size_t nf = 0, nd = 0;
+  *keys = NULL, *n = 0, *rows = 0;
+  int rc = sl_catalog_files_at(cat, ti->table_id, ti->current_snapshot, &files, &nf, err);
+  if (!rc) rc = sl_catalog_deletes_at(cat, ti->table_id, ti->current_snapshot, &dels, &nd, err);
+  size_t k = 0;
+  for (size_t i = 0; i < nf; i++) k += files[i].bytes < opts->target_file_size / 4;
+  if (!rc && !nd && k >= PACK_FILES) {
+    if (!(*keys = sl_calloc(k + 1, sizeof **keys))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < nf; i++) {
+      if (files[i].bytes >= opts->target_file_size / 4) continue;
+      (*keys)[(*n)++] = files[i].path;
+      *rows += files[i].rows;
+      files[i].path = NULL;
+    }
+  }
+  sl_data_file_list_free(files, nf);
+  sl_delete_file_list_free(dels, nd);
+  return rc;
+}
 
 int sl_check_append(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const struct sl_ingest_opts *opts,
                     const char *ns, const char *table, const char *select, struct sl_err *err) {
@@ -18,26 +51,42 @@ int sl_check_append(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *
   if (rc == SL_EEXIST) rc = 0;
   if (rc) return rc;
   sl_err_clear(err);
-  struct sl_ingest_stage s;
-  if ((rc = sl_ingest_stage_query(d, st, opts, ns, table, select, &s, err))) {
-    sl_ingest_stage_fini(&s);
-    return rc;
-  }
-  char *summary = sl_asprintf("{\"added-rows\":%lld,\"added-files\":%zu}", (long long)s.rows, s.w.n);
   for (int attempt = 0;; attempt++) {
     struct sl_table_info ti = {0};
-    int64_t parent = 0, snap = 0;
+    int64_t parent = 0, snap = 0, packed_rows = 0;
+    char **pack = NULL, *reader = NULL, *sel = NULL, *summary = NULL;
+    size_t n_pack = 0;
     rc = sl_catalog_table_get(cat, ns, table, &ti, err);
-    if (rc == SL_ENOTFOUND) rc = 0;
-    else parent = ti.current_snapshot;
+    if (rc == SL_ENOTFOUND) {
+      rc = 0;
+      sl_err_clear(err);
+    } else if (!rc && (parent = ti.current_snapshot)) {
+      rc = small_files(cat, &ti, opts, &pack, &n_pack, &packed_rows, err);
+    }
     sl_table_info_fini(&ti);
-    sl_err_clear(err);
-    if (!rc) rc = sl_ingest_stage_commit(cat, &s, ns, table, parent, 0, summary, &snap, err);
+    if (!rc && n_pack && !(reader = sl_sql_files_reader(st, (const char *const *)pack, n_pack, NULL, 0, err))) rc = err->code;
+    if (!rc && !(sel = reader ? sl_asprintf("SELECT * FROM %s UNION ALL BY NAME SELECT * FROM (%s)", reader, select)
+                              : sl_strdup(select)))
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    struct sl_ingest_stage s = {0};
+    if (!rc) rc = sl_ingest_stage_query(d, st, opts, ns, table, sel, &s, err);
+    if (!rc && !(summary = sl_asprintf("{\"added-rows\":%lld,\"added-files\":%zu,\"packed-files\":%zu}",
+                                       (long long)(s.rows - packed_rows), s.w.n, n_pack)))
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    if (!rc && n_pack)
+      rc = sl_ingest_stage_commit_merge(cat, &s, ns, table, parent, (const char *const *)pack, n_pack, NULL, 0, summary,
+                                        &snap, err);
+    else if (!rc)
+      rc = sl_ingest_stage_commit(cat, &s, ns, table, parent, 0, summary, &snap, err);
+    sl_ingest_stage_discard(st, &s);
+    sl_ingest_stage_fini(&s);
+    sl_str_list_free(pack, n_pack);
+    sl_free(reader);
+    sl_free(sel);
+    sl_free(summary);
     if (rc != SL_ECONFLICT || attempt >= opts->commit_retries) break;
+    sl_err_clear(err);
   }
-  sl_free(summary);
-  sl_ingest_stage_discard(st, &s);
-  sl_ingest_stage_fini(&s);
   return rc;
 }
 

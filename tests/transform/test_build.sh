@@ -109,6 +109,14 @@ expect_exit "dag: select one model" 0 S build --select m2 --full-refresh
 expect_contains "dag: only m2 ran" "$out" "1 built or fresh"
 expect_exit "dag: +m4 selects its ancestors" 0 S build --select +m4 --format json
 expect_eq "dag: +m4 is four models" "$(echo "$out" | grep -o '"model":' | wc -l)" "4"
+# Every run appends its record to audit.build_runs; once 16 small files have gathered an
+# append writes them again with its rows, so the table keeps a few files, every run kept.
+runs=$(q 'select count(distinct run_id) from audit.build_runs')
+for i in $(seq 17); do S build --select m2 >/dev/null; done
+expect_eq "runs: every run recorded" "$(q 'select count(distinct run_id) from audit.build_runs')" "$((runs + 17))"
+files=$(S describe audit.build_runs --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["files"])')
+if [ "$files" -lt 16 ]; then ok "runs: small files packed ($files left)"; else fail "runs: $files files"; fi
+expect_contains "runs: ... in a merge snapshot" "$(S snapshots audit.build_runs --format csv)" 'packed-files""'
 echo "SELECT * FROM {{ ref('m2') }}" > "$P/models/m1.sql"
 expect_exit "dag: a cycle is refused" 2 S build
 expect_contains "dag: the cycle is named with file:line" "$out" "models form a cycle"
