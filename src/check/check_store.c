@@ -64,7 +64,8 @@ int sl_check_append(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *
       rc = small_files(cat, &ti, opts, &pack, &n_pack, &packed_rows, err);
     }
     sl_table_info_fini(&ti);
-    if (!rc && n_pack && !(reader = sl_sql_files_reader(st, (const char *const *)pack, n_pack, NULL, 0, err))) rc = err->code;
+    if (!rc && n_pack && !(reader = sl_sql_files_reader(st, (const char *const *)pack, n_pack, NULL, 0, err)))
+      rc = err->code;
     if (!rc && !(sel = reader ? sl_asprintf("SELECT * FROM %s UNION ALL BY NAME SELECT * FROM (%s)", reader, select)
                               : sl_strdup(select)))
       rc = sl_err_set(err, SL_ENOMEM, "out of memory");
