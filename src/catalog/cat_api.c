@@ -132,6 +132,19 @@ int sl_catalog_name_split(const char *q, char **ns, char **table, struct sl_err 
   return 0;
 }
 
+const struct sl_column *sl_schema_col(const struct sl_schema *s, const char *name) {
+  for (size_t c = 0; s && c < s->n_cols; c++)
+    if (!strcmp(s->cols[c].name, name)) return &s->cols[c];
+  return NULL;
+}
+
+int sl_schema_same(const struct sl_schema *a, const struct sl_schema *b) {
+  if (a->n_cols != b->n_cols) return 0;
+  for (size_t i = 0; i < a->n_cols; i++)
+    if (strcmp(a->cols[i].name, b->cols[i].name) || strcmp(a->cols[i].type, b->cols[i].type)) return 0;
+  return 1;
+}
+
 void sl_schema_fini(struct sl_schema *s) {
   if (!s) return;
   for (size_t i = 0; s->cols && i < s->n_cols; i++) {

@@ -143,6 +143,10 @@ int sl_catalog_name_split(const char *qualified, char **ns, char **table, struct
 int sl_catalog_name_valid(const char *name);
 
 void sl_schema_fini(struct sl_schema *s);
+/* The column of s named name, or NULL (also for s NULL). */
+const struct sl_column *sl_schema_col(const struct sl_schema *s, const char *name);
+/* 1 if a and b have the same columns (names and types) in the same order. */
+int sl_schema_same(const struct sl_schema *a, const struct sl_schema *b);
 void sl_table_info_fini(struct sl_table_info *t);
 void sl_table_list_free(struct sl_table_info *t, size_t n);
 void sl_snapshot_list_free(struct sl_snapshot *s, size_t n);

@@ -205,13 +205,6 @@ static void *watch_main(void *arg) {
   return NULL;
 }
 
-static int same_schema(const struct sl_schema *a, const struct sl_schema *b) {
-  if (a->n_cols != b->n_cols) return 0;
-  for (size_t i = 0; i < a->n_cols; i++)
-    if (strcmp(a->cols[i].name, b->cols[i].name) || strcmp(a->cols[i].type, b->cols[i].type)) return 0;
-  return 1;
-}
-
 static char *summary_json(const struct sl_ingest_req *req, const struct sl_ingest_written *w, int64_t rows, int64_t bytes_in) {
   struct sl_buf b;
   sl_buf_init(&b);
@@ -396,7 +389,7 @@ int sl_ingest_files(struct sl_catalog *cat, struct sl_store *st, const struct sl
     if (!sl_catalog_table_get(cat, req->ns, req->table, &now, err)) {
       if (req->mode == SL_INGEST_REPLACE) same = 1;
       else if (!sl_catalog_schema_get(cat, now.table_id, now.schema_id, &now_s, err))
-        same = have_cur ? same_schema(&now_s, &cur) : same_schema(&now_s, &out);
+        same = have_cur ? sl_schema_same(&now_s, &cur) : sl_schema_same(&now_s, &out);
       c.expected_parent = now.current_snapshot;
       c.operation = req->mode == SL_INGEST_REPLACE ? "replace" : "append";
     }

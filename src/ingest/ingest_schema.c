@@ -61,12 +61,6 @@ static int copy_col(struct sl_column *dst, const struct sl_column *src) {
   return dst->name && dst->type ? 0 : SL_ENOMEM;
 }
 
-static const struct sl_column *find_col(const struct sl_schema *s, const char *name) {
-  for (size_t i = 0; s && i < s->n_cols; i++)
-    if (!strcmp(s->cols[i].name, name)) return &s->cols[i];
-  return NULL;
-}
-
 int sl_ingest_reconcile(const struct sl_schema *cur, const struct sl_schema *in, int evolve,
                         const char *qualified, struct sl_buf *sel, struct sl_schema *out,
                         struct sl_err *err) {
@@ -93,7 +87,7 @@ int sl_ingest_reconcile(const struct sl_schema *cur, const struct sl_schema *in,
   struct sl_buf extra;
   sl_buf_init(&extra);
   for (size_t i = 0; i < in->n_cols; i++)
-    if (!find_col(cur, in->cols[i].name)) {
+    if (!sl_schema_col(cur, in->cols[i].name)) {
       if (extra.len) sl_buf_puts(&extra, ", ");
       sl_buf_puts(&extra, in->cols[i].name);
     }
@@ -108,7 +102,7 @@ int sl_ingest_reconcile(const struct sl_schema *cur, const struct sl_schema *in,
   sl_buf_fini(&extra);
   for (size_t i = 0; i < cur->n_cols; i++) {
     const struct sl_column *tc = &cur->cols[i];
-    const struct sl_column *ic = find_col(in, tc->name);
+    const struct sl_column *ic = sl_schema_col(in, tc->name);
     if (copy_col(&out->cols[out->n_cols++], tc)) goto nomem;
     if (i) sl_buf_puts(sel, ", ");
     if (!ic) {
@@ -130,7 +124,7 @@ int sl_ingest_reconcile(const struct sl_schema *cur, const struct sl_schema *in,
     }
   }
   for (size_t i = 0; i < in->n_cols; i++)
-    if (!find_col(cur, in->cols[i].name)) {
+    if (!sl_schema_col(cur, in->cols[i].name)) {
       if (copy_col(&out->cols[out->n_cols++], &in->cols[i])) goto nomem;
       sl_buf_puts(sel, ", ");
       sl_buf_sql_ident(sel, in->cols[i].name);

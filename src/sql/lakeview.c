@@ -236,8 +236,7 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
   }
   sl_buf_puts(&b, "SELECT ");
   for (size_t c = 0; c < sch.n_cols; c++) {
-    int have = 0;
-    for (size_t k = 0; k < present.n_cols && !have; k++) have = strcmp(present.cols[k].name, sch.cols[c].name) == 0;
+    int have = sl_schema_col(&present, sch.cols[c].name) != NULL;
     if (c) sl_buf_puts(&b, ", ");
     sl_buf_puts(&b, "CAST(");
     if (have) sl_buf_sql_ident(&b, sch.cols[c].name);

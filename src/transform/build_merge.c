@@ -32,13 +32,6 @@ void sl_merge_committed(struct sl_merge *mg) {
   mg->dels_stage.committed = 1;
 }
 
-static int same_columns(const struct sl_schema *a, const struct sl_schema *b) {
-  if (a->n_cols != b->n_cols) return 0;
-  for (size_t i = 0; i < a->n_cols; i++)
-    if (strcmp(a->cols[i].name, b->cols[i].name) || strcmp(a->cols[i].type, b->cols[i].type)) return 0;
-  return 1;
-}
-
 /* 1 if a key of this type has exact, ordered min/max statistics to prune files by. */
 int sl_build_prunable_type(const char *t) {
   static const char *const ok[] = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
@@ -263,7 +256,7 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
   if (!rc) rc = sl_sql_describe(x->d, "_sl_keys", &keys, err);
   if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
   if (!rc) rc = sl_catalog_deletes_at(x->cat, target->table_id, target->current_snapshot, &dels, &nd, err);
-  if (rc || !same_columns(&want, have)) goto out;
+  if (rc || !sl_schema_same(&want, have)) goto out;
   /* Rows are found by DuckDB's file_row_number and filename columns: a table with a
    * column of either name is merged by rewriting it whole. */
   for (size_t c = 0; c < want.n_cols; c++)
@@ -344,7 +337,7 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
     /* The rewritten files must read back with the table's columns. */
     struct sl_schema t = {0};
     char *from = sl_asprintf("(%s)", (mg->rewrite = rewrite_select(urls, nf, cow)) ? mg->rewrite : "");
-    mg->ok = from && mg->rewrite && !sl_sql_describe(x->d, from, &t, err) && same_columns(&want, &t);
+    mg->ok = from && mg->rewrite && !sl_sql_describe(x->d, from, &t, err) && sl_schema_same(&want, &t);
     sl_err_clear(err);
     sl_schema_fini(&t);
     sl_free(from);

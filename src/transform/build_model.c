@@ -108,11 +108,7 @@ static int has_key(struct sl_bctx *x, const struct sl_model *m, const char *qt) 
   struct sl_schema s = {0};
   struct sl_err e;
   int all = r.data && !sl_sql_describe(x->d, r.data, &s, &e);
-  for (size_t k = 0; all && k < m->n_key; k++) {
-    int found = 0;
-    for (size_t c = 0; c < s.n_cols && !found; c++) found = !strcmp(s.cols[c].name, m->key[k]);
-    all = found;
-  }
+  for (size_t k = 0; all && k < m->n_key; k++) all = sl_schema_col(&s, m->key[k]) != NULL;
   sl_schema_fini(&s);
   sl_buf_fini(&r);
   return all;
@@ -132,9 +128,8 @@ static int event_time_max_from_stats(struct sl_bctx *x, const struct sl_model *m
   *hi = *type = NULL;
   int rc = sl_catalog_schema_get(x->cat, target->table_id, target->schema_id, &s, err);
   if (!rc) rc = sl_catalog_files_at(x->cat, target->table_id, target->current_snapshot, &files, &nf, err);
-  const char *t = NULL;
-  for (size_t c = 0; !rc && c < s.n_cols; c++)
-    if (!strcmp(s.cols[c].name, m->event_time)) t = s.cols[c].type;
+  const struct sl_column *ec = rc ? NULL : sl_schema_col(&s, m->event_time);
+  const char *t = ec ? ec->type : NULL;
   int ok = !rc && t && sl_build_prunable_type(t) && nf;
   size_t nv = 0;
   if (ok) sl_buf_printf(&q, "SELECT CAST(max(TRY_CAST(v AS %s)) AS VARCHAR) FROM (VALUES ", t);
@@ -589,9 +584,8 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
          * the table types them. */
         sl_buf_puts(&sel, "CREATE OR REPLACE TEMP TABLE _sl_keys AS SELECT ");
         for (size_t q = 0; q < m->n_key; q++) {
-          const char *type = NULL;
-          for (size_t c = 0; c < delta.schema.n_cols && !type; c++)
-            if (!strcmp(delta.schema.cols[c].name, m->key[q])) type = delta.schema.cols[c].type;
+          const struct sl_column *kc = sl_schema_col(&delta.schema, m->key[q]);
+          const char *type = kc ? kc->type : NULL;
           sl_buf_printf(&sel, "%sCAST(", q ? ", " : "");
           sl_buf_sql_ident(&sel, m->key[q]);
           /* Types come from DuckDB's description of the model's output, not from users. */

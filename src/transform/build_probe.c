@@ -216,13 +216,6 @@ static int filter_fixes(const char *f, const char *col, const char *type) {
   return 0;
 }
 
-/* The type of column name in s, or NULL. */
-static const char *col_type(const struct sl_schema *s, const char *name) {
-  for (size_t c = 0; c < s->n_cols; c++)
-    if (!strcmp(s->cols[c].name, name)) return s->cols[c].type;
-  return NULL;
-}
-
 /* 1 if every scan of _sl_probe under node is filtered on each key column. */
 static int probe_scans_fixed(json_t *node, const struct sl_model *m, const struct sl_schema *cols) {
   size_t i;
@@ -231,8 +224,9 @@ static int probe_scans_fixed(json_t *node, const struct sl_model *m, const struc
   if (!is_probe_scan(node)) return 1;
   json_t *fs = json_object_get(json_object_get(node, "extra_info"), "Filters");
   for (size_t k = 0; k < m->n_key; k++) {
-    const char *type = col_type(cols, m->key[k]);
-    if (!type) return 0;
+    const struct sl_column *kc = sl_schema_col(cols, m->key[k]);
+    if (!kc) return 0;
+    const char *type = kc->type;
     int fixed = json_is_string(fs) && filter_fixes(json_string_value(fs), m->key[k], type);
     json_t *f;
     json_array_foreach(json_is_array(fs) ? fs : NULL, i, f) fixed |=
@@ -251,7 +245,8 @@ int sl_build_probe_key_local(struct sl_bctx *x, const struct sl_model *m, char *
   sl_buf_init(&w);
   const char *bad = NULL;
   for (size_t k = 0; !rc && k < m->n_key && !bad; k++) {
-    const char *type = col_type(&cols, m->key[k]);
+    const struct sl_column *kc = sl_schema_col(&cols, m->key[k]);
+    const char *type = kc ? kc->type : NULL;
     const char *v = type ? probe_value(type) : NULL;
     if (!v) {
       bad = m->key[k];
