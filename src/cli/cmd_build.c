@@ -21,7 +21,8 @@ static const char *usage =
     "stays as it was, the failing rows go to quarantine.<ns>_<model>, and the models\n"
     "downstream are skipped. A model whose SQL and inputs are unchanged is not rebuilt.\n\n"
     "  --select SEL     name, +name (with its upstream), name+ (with its downstream),\n"
-    "                   tag:x or path:models/dir; repeat or separate with spaces\n"
+    "                   tag:x or path:models/dir; repeat or separate with spaces for\n"
+    "                   any of them, join with commas for all of them (tag:x,gold+)\n"
     "  --full-refresh   rebuild everything selected in full (incremental ones too)\n"
     "  --threads N      models built at once (default: build.threads)\n"
     "  --format F       table (default) or json\n\n"
@@ -159,7 +160,7 @@ int sl_cmd_build(int argc, char **argv) {
       nok += r->status == SL_BUILD_OK || r->status == SL_BUILD_FRESH;
       char *cells[6] = {sl_strdup(r->m->name), sl_asprintf("%s.%s", r->m->ns, r->m->name),
                         sl_strdup(sl_build_status_name(r->status)), sl_asprintf("%lld", (long long)r->rows),
-                        sl_asprintf("%.2f", r->seconds), sl_strdup(r->message ? r->message : r->how ? r->how : "")};
+                        sl_asprintf("%.2f", r->seconds), sl_cell_first_line(r->message ? r->message : r->how ? r->how : "")};
       sl_rows_add(&out, cells);
     }
     sl_rows_print(stdout, &out, SL_OUT_TABLE);

@@ -67,7 +67,7 @@ int sl_cmd_check(int argc, char **argv) {
   struct sl_duck_opts dopts;
   sl_project_duck_opts(p, &dopts);
   if (sl_cli_models_load(p, &ms, &cs, &err) || sl_duck_open(NULL, &dopts, &d, &err) ||
-      sl_sql_attach(d, p->cat, p->store, NULL, &err)) {
+      sl_transform_session(d, &ms, &err) || sl_sql_attach(d, p->cat, p->store, NULL, &err)) {
     rc = sl_cli_fail("check", &err);
     goto out;
   }

@@ -20,7 +20,7 @@ int sl_cmd_open_project(const char *cmd, const char *dir, struct sl_project **ou
 
 void sl_cmd_select_add(const char *arg, char ***v, size_t *n) {
   char *copy = sl_strdup(arg), *save = NULL;
-  for (char *t = copy ? strtok_r(copy, " ,", &save) : NULL; t; t = strtok_r(NULL, " ,", &save)) {
+  for (char *t = copy ? strtok_r(copy, " ", &save) : NULL; t; t = strtok_r(NULL, " ", &save)) {
     char **nv = sl_realloc(*v, (*n + 1) * sizeof **v);
     if (!nv) break;
     *v = nv;

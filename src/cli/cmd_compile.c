@@ -115,8 +115,7 @@ int sl_cmd_compile(int argc, char **argv) {
   struct sl_buf b;
   sl_buf_init(&b);
   if (sl_cli_models_load(p, &ms, &cs, &err) || sl_duck_open(NULL, &dopts, &d, &err) ||
-      sl_sql_attach(d, p->cat, p->store, NULL, &err) || sl_duck_exec(d, sl_transform_macros, &err) ||
-      (ms.macros && *ms.macros && sl_duck_exec(d, ms.macros, &err))) {
+      sl_transform_session(d, &ms, &err) || sl_sql_attach(d, p->cat, p->store, NULL, &err)) {
     rc = sl_cli_fail("compile", &err);
     goto out;
   }

@@ -35,6 +35,21 @@ static size_t checks_on(const struct sl_checks *cs, const char *t) {
   return n;
 }
 
+/* The table a relationships check reads (c->to_table, a model's name made ns.table),
+ * as a new string; NULL for other checks, for checks of a table on itself, and for
+ * repeats of an earlier check's pair (one edge each). */
+static char *check_up(const struct sl_models *ms, const struct sl_checks *cs, size_t i) {
+  const struct sl_check *c = &cs->v[i];
+  if (!c->to_table) return NULL;
+  int m = sl_models_find(ms, c->to_table);
+  char *t = m >= 0 ? sl_asprintf("%s.%s", ms->v[m].ns, ms->v[m].name) : sl_strdup(c->to_table);
+  int skip = !t || !strcmp(t, c->table);
+  for (size_t j = 0; j < i && !skip; j++)
+    skip = cs->v[j].to_table && !strcmp(cs->v[j].table, c->table) && !strcmp(cs->v[j].to_table, c->to_table);
+  if (skip) sl_free(t);
+  return skip ? NULL : t;
+}
+
 void sl_cli_lineage_json(const struct sl_models *ms, const struct sl_checks *cs, struct sl_buf *b) {
   sl_buf_puts(b, "{\"nodes\":[");
   int first = 1;
@@ -74,9 +89,23 @@ void sl_cli_lineage_json(const struct sl_models *ms, const struct sl_checks *cs,
       if (dup_dep(&ms->v[i], k)) continue;
       sl_buf_printf(b, "%s{\"from\":", first ? "" : ",");
       sl_buf_json_str(b, ms->v[i].deps[k].table);
-      sl_buf_printf(b, ",\"to\":\"%s.%s\"}", ms->v[i].ns, ms->v[i].name);
+      sl_buf_printf(b, ",\"to\":\"%s.%s\",\"kind\":\"ref\"}", ms->v[i].ns, ms->v[i].name);
       first = 0;
     }
+  /* A relationships check reads its target: the checked table comes after it. */
+  for (size_t i = 0; i < cs->n; i++) {
+    char *u = check_up(ms, cs, i);
+    if (!u) continue;
+    sl_buf_printf(b, "%s{\"from\":", first ? "" : ",");
+    sl_buf_json_str(b, u);
+    sl_buf_puts(b, ",\"to\":");
+    sl_buf_json_str(b, cs->v[i].table);
+    sl_buf_puts(b, ",\"kind\":\"check\",\"check\":");
+    sl_buf_json_str(b, cs->v[i].name);
+    sl_buf_putc(b, '}');
+    sl_free(u);
+    first = 0;
+  }
   sl_buf_puts(b, "]}");
 }
 
@@ -130,6 +159,11 @@ int sl_cmd_lineage(int argc, char **argv) {
       }
       sl_free(t);
     }
+    for (size_t i = 0; i < cs.n; i++) {
+      char *u = check_up(&ms, &cs, i);
+      if (u) sl_buf_printf(&b, "  \"%s\" -> \"%s\" [style=dashed, label=\"check\"];\n", u, cs.v[i].table);
+      sl_free(u);
+    }
     sl_buf_puts(&b, "}\n");
   } else {
     for (size_t i = 0; i < ms.n; i++) {
@@ -141,6 +175,11 @@ int sl_cmd_lineage(int argc, char **argv) {
       for (size_t k = 0; k < m->n_deps; k++)
         if (!dup_dep(m, k))
           sl_buf_printf(&b, "  <- %s%s\n", m->deps[k].table, is_model_table(&ms, m->deps[k].table) ? "" : " (source)");
+      for (size_t j = 0; t && j < cs.n; j++) {
+        char *u = strcmp(cs.v[j].table, t) ? NULL : check_up(&ms, &cs, j);
+        if (u) sl_buf_printf(&b, "  <- %s (read by check %s)\n", u, cs.v[j].name);
+        sl_free(u);
+      }
       sl_free(t);
     }
   }

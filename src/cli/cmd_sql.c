@@ -5,6 +5,7 @@
 #include "cli/output.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "transform/transform.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -96,6 +97,7 @@ int sl_cmd_sql(int argc, char **argv) {
   struct sl_duck_result res = {0};
   struct sl_rows rows = {0};
   if ((rc = sl_duck_open(NULL, &dopts, &d, &err))) goto fail;
+  sl_transform_session_dir(d, p->root);
   if ((rc = sl_sql_attach(d, p->cat, p->store, &asof, &err))) goto fail;
   duckdb_type *types = NULL;
   if ((rc = sl_duck_query_text(d, query, &res, &types, &err))) goto fail;

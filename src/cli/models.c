@@ -34,13 +34,37 @@ static char *source_of(void *ctx, const char *a, const char *b, struct sl_err *e
     sl_free(ch);
   }
   if (!ok) {
-    sl_err_set(err, SL_ENOTFOUND,
+    sl_err_set(err, SL_EINVAL,
                "source('%s', '%s'): no table %s.%s in the lake and no source '%s' in sluice.yaml; ingest it first "
                "(`sluice tables` lists the lake)",
                a, b, a, b, a);
     return NULL;
   }
   return sl_asprintf("%s.%s", a, b);
+}
+
+/* The model a check's table names (a model's name or its ns.table), or -1. */
+static int model_of(const struct sl_models *ms, const char *table) {
+  int m = sl_models_find(ms, table);
+  const char *dot = table ? strchr(table, '.') : NULL;
+  if (m >= 0 || !dot) return m;
+  m = sl_models_find(ms, dot + 1);
+  return m >= 0 && !strncmp(ms->v[m].ns, table, (size_t)(dot - table)) && !ms->v[m].ns[dot - table] ? m : -1;
+}
+
+/* A relationships check of a model on another model's table runs after that model
+ * is built in the same run (as its upstream), not against its previous snapshot. */
+static int check_edges(struct sl_models *ms, const struct sl_checks *cs, struct sl_err *err) {
+  int added = 0;
+  for (size_t i = 0; i < cs->n; i++) {
+    const struct sl_check *c = &cs->v[i];
+    if (!c->to_table) continue;
+    int down = model_of(ms, c->table), up = model_of(ms, c->to_table);
+    if (down < 0 || up < 0 || down == up) continue;
+    if (sl_models_add_up(ms, (size_t)down, (size_t)up)) return sl_err_set(err, SL_ENOMEM, "out of memory");
+    added = 1;
+  }
+  return added ? sl_models_check_cycles(ms, err) : 0;
 }
 
 int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_checks *cs, struct sl_err *err) {
@@ -68,10 +92,11 @@ int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_che
       sl_free(c->table);
       c->table = q;
     } else if (!strchr(c->table, '.')) {
-      rc = sl_err_set(err, SL_ENOTFOUND, "%s:%d: table '%s' is neither a model nor ns.table", c->file, c->line,
+      rc = sl_err_set(err, SL_EINVAL, "%s:%d: table '%s' is neither a model nor ns.table", c->file, c->line,
                       c->table);
     }
   }
+  if (!rc) rc = check_edges(ms, cs, err);
   if (!rc) return 0;
 fail:
   sl_models_fini(ms);

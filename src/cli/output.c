@@ -148,3 +148,9 @@ void sl_rows_print(FILE *f, const struct sl_rows *r, enum sl_out_format fmt) {
   }
   sl_free(w);
 }
+
+char *sl_cell_first_line(const char *msg) {
+  if (!msg) return NULL;
+  size_t n = strcspn(msg, "\n");
+  return msg[n] ? sl_asprintf("%.*s ... (more below)", (int)n, msg) : sl_strdup(msg);
+}

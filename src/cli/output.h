@@ -25,5 +25,8 @@ int sl_rows_add(struct sl_rows *r, char **cells);
 int sl_rows_addv(struct sl_rows *r, ...);
 void sl_rows_fini(struct sl_rows *r);
 void sl_rows_print(FILE *f, const struct sl_rows *r, enum sl_out_format fmt);
+/* The first line of a message for a table's cell (new string): "... (more below)" marks a
+ * message of several lines, which the command prints whole after the table. */
+char *sl_cell_first_line(const char *msg);
 
 #endif

@@ -33,6 +33,11 @@ void sl_progress_begin_rows(struct sl_progress *p, const char *label, int64_t to
   p->rows_mode = 1;
 }
 
+void sl_progress_begin_count(struct sl_progress *p, const char *label, int64_t total, const char *unit) {
+  sl_progress_begin_rows(p, label, total);
+  p->unit = unit;
+}
+
 static void draw_rows(struct sl_progress *p, int64_t rows, int final) {
   double secs = (double)(sl_time_mono_ns() - p->start_ns) / 1e9;
   double frac = p->total_bytes > 0 ? (double)rows / (double)p->total_bytes : 0;
@@ -40,8 +45,12 @@ static void draw_rows(struct sl_progress *p, int64_t rows, int final) {
   char bar[31];
   for (int i = 0; i < 30; i++) bar[i] = i < (int)(frac * 30) ? '#' : '.';
   bar[30] = '\0';
-  fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %lld of ~%lld rows  %.0f rows/s%s", p->label, bar, frac * 100,
-          (long long)rows, (long long)p->total_bytes, secs > 0 ? (double)rows / secs : 0.0, final ? "\n" : "");
+  if (p->unit)
+    fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %lld of %lld %s  %.1fs%s", p->label, bar, frac * 100, (long long)rows,
+            (long long)p->total_bytes, p->unit, secs, final ? "\n" : "");
+  else
+    fprintf(stderr, "\r\033[K%s [%s] %3.0f%%  %lld of ~%lld rows  %.0f rows/s%s", p->label, bar, frac * 100,
+            (long long)rows, (long long)p->total_bytes, secs > 0 ? (double)rows / secs : 0.0, final ? "\n" : "");
   fflush(stderr);
   p->drawn = 1;
 }

@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "core/metrics.h"
 #include "core/time.h"
+#include "transform/transform.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -83,6 +84,7 @@ int sl_session_open(struct sl_server *s, const struct sl_sql_asof *asof, int wit
   struct sl_duck_opts dopts;
   sl_project_duck_opts(s->p, &dopts);
   rc = sl_duck_open(NULL, &dopts, &out->d, err);
+  if (!rc) sl_transform_session_dir(out->d, s->p->root);
   if (!rc) rc = sl_sql_attach(out->d, out->cat, s->p->store, asof, err);
   if (!rc) rc = harden(s, out->d, err);
   if (!rc) return 0;

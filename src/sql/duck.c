@@ -60,6 +60,7 @@ void sl_duck_close(struct sl_duck *d) {
   if (!d) return;
   duckdb_disconnect(&d->con);
   duckdb_close(&d->db);
+  sl_free(d->once);
   sl_free(d);
 }
 
@@ -105,6 +106,16 @@ int sl_duck_exec(struct sl_duck *d, const char *sql, struct sl_err *err) {
   struct sl_duck_result res;
   int rc = sl_duck_query(d, sql, &res, err);
   sl_duck_result_fini(&res);
+  return rc;
+}
+
+int sl_duck_exec_once(struct sl_duck *d, const char *sql, struct sl_err *err) {
+  uint64_t h = 14695981039346656037ull; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)sql; *p; p++) h = (h ^ *p) * 1099511628211ull;
+  for (size_t i = 0; i < d->n_once; i++)
+    if (d->once[i] == h) return 0;
+  int rc = sl_duck_exec(d, sql, err);
+  if (!rc && !sl_array_grow(&d->once, &d->cap_once, d->n_once + 1, sizeof *d->once)) d->once[d->n_once++] = h;
   return rc;
 }
 

@@ -19,6 +19,8 @@ struct sl_duck_opts {
 struct sl_duck {
   duckdb_database db;
   duckdb_connection con;
+  uint64_t *once; /* hashes of the texts sl_duck_exec_once ran */
+  size_t n_once, cap_once;
 };
 
 struct sl_duck_result {
@@ -31,6 +33,9 @@ int sl_duck_open(const char *path, const struct sl_duck_opts *opts, struct sl_du
 void sl_duck_close(struct sl_duck *d);
 /* Runs one or more statements, discarding results. */
 int sl_duck_exec(struct sl_duck *d, const char *sql, struct sl_err *err);
+/* sl_duck_exec, unless this connection already ran the same text with success: for
+ * definitions (macros) a reused session needs once. */
+int sl_duck_exec_once(struct sl_duck *d, const char *sql, struct sl_err *err);
 /* Runs a statement and keeps its materialized result (free with sl_duck_result_fini). */
 int sl_duck_query(struct sl_duck *d, const char *sql, struct sl_duck_result *res, struct sl_err *err);
 /* Like sl_duck_query, but a single SELECT has every value of its result cast to text

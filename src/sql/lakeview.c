@@ -4,6 +4,7 @@
 #include "sql/sql.h"
 
 #include "core/buf.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
 
@@ -316,28 +317,28 @@ json_t *sl_sql_snapshot_summary(struct sl_catalog *cat, int64_t table_id, int64_
 }
 
 /* Creates the views of view-materialized models. A view may read another, so the
- * ones that fail are tried again while each round makes progress. */
-static int attach_views(struct sl_duck *d, char **stmts, size_t n, struct sl_err *err) {
+ * ones that fail are tried again while each round makes progress. A view that still
+ * fails (an upstream column gone, a macro removed) is left out with a warning: the
+ * rest of the lake stays queryable, and rebuilding the model makes it again. */
+static void attach_views(struct sl_duck *d, char **stmts, char **names, size_t n) {
   size_t left = n;
-  int rc = 0;
-  while (left && !rc) {
+  struct sl_err err = {0};
+  while (left) {
     size_t done = 0;
     for (size_t i = 0; i < n; i++) {
       if (!stmts[i]) continue;
-      if (sl_duck_exec(d, stmts[i], err)) continue;
+      if (sl_duck_exec(d, stmts[i], &err)) continue;
       sl_free(stmts[i]);
       stmts[i] = NULL;
       done++;
       left--;
     }
-    if (!done) {
-      for (size_t i = 0; i < n && !rc; i++)
-        if (stmts[i]) rc = sl_duck_exec(d, stmts[i], err);
-      break;
-    }
+    if (!done) break;
   }
-  if (!rc) sl_err_clear(err);
-  return rc;
+  for (size_t i = 0; left && i < n; i++)
+    if (stmts[i] && sl_duck_exec(d, stmts[i], &err))
+      sl_log(SL_LOG_WARN, "sql", "a view model's view cannot be made; fix and rebuild the model", "view", names[i],
+             "error", err.msg, NULL);
 }
 
 /* The index of table ns.table in views, or -1. */
@@ -379,8 +380,8 @@ void sl_sql_views_fini(struct sl_sql_views *vs) {
 static int attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const struct sl_sql_asof *asof,
                   struct sl_sql_views *seen, struct sl_err *err) {
   char **nss = NULL;
-  size_t nns = 0, nt = 0, n_views = 0, cap_views = 0;
-  char **views = NULL;
+  size_t nns = 0, nt = 0, n_views = 0, cap_views = 0, cap_names = 0;
+  char **views = NULL, **names = NULL;
   struct sl_table_info *ts = NULL;
   struct sl_buf b;
   sl_buf_init(&b);
@@ -421,8 +422,12 @@ static int attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
     sl_buf_printf(&b, " AS %s", view_sql ? view_sql : sel);
     sl_free(sel);
     if (view_sql) {
-      if (!sl_array_grow(&views, &cap_views, n_views + 1, sizeof *views)) views[n_views++] = sl_buf_take(&b);
-      else rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      if (!sl_array_grow(&views, &cap_views, n_views + 1, sizeof *views) &&
+          !sl_array_grow(&names, &cap_names, n_views + 1, sizeof *names) &&
+          (names[n_views] = sl_asprintf("%s.%s", ts[i].ns, ts[i].name)))
+        views[n_views++] = sl_buf_take(&b);
+      else
+        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     } else {
       rc = sl_duck_exec(d, b.data, err);
       if (!rc) rc = attach_current(d, &ts[i], sum, err);
@@ -444,10 +449,11 @@ static int attach(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st
     rc = sl_duck_exec(d, b.data, err);
     seen->v[v].snap = 0;
   }
-  if (!rc) rc = attach_views(d, views, n_views, err);
+  if (!rc) attach_views(d, views, names, n_views);
   if (rc && seen) sl_sql_views_fini(seen);
-  for (size_t i = 0; i < n_views; i++) sl_free(views[i]);
+  for (size_t i = 0; i < n_views; i++) sl_free(views[i]), sl_free(names[i]);
   sl_free(views);
+  sl_free(names);
   sl_free(here);
   sl_table_list_free(ts, nt);
   sl_str_list_free(nss, nns);

@@ -141,14 +141,13 @@ static int run_one(struct worker *w, int i, struct sl_catalog *cat) {
     rc = sl_duck_open(NULL, s->o->dopts, &w->d, &e);
     sl_build_phase_log(m->name, "open", &t);
   }
-  /* The views of tables upstream models changed since are made again. */
+  /* Macros first (a view model may call them), then the views of tables upstream
+   * models changed since are made again. */
   struct sl_bctx x = {s->o, s->ms, cat, w->d, &w->checks, s->res->run_id};
+  if (!rc) rc = sl_transform_session(x.d, s->ms, &e);
+  sl_build_phase_log(m->name, "macros", &t);
   if (!rc) rc = sl_sql_attach_again(x.d, cat, s->o->st, &w->views, &e);
   sl_build_phase_log(m->name, "views", &t);
-  if (!rc) rc = sl_duck_exec(x.d, sl_transform_macros, &e);
-  if (!rc && s->ms->macros && *s->ms->macros && (rc = sl_duck_exec(x.d, s->ms->macros, &e)))
-    sl_err_prefix(&e, "macros/: ");
-  sl_build_phase_log(m->name, "macros", &t);
   if (!rc) rc = sl_build_model(&x, m, r, &e);
   if (rc) {
     r->status = SL_BUILD_FAILED;
@@ -270,7 +269,7 @@ int sl_build_run(struct sl_models *ms, const struct sl_build_opts *o, struct sl_
   if (!rc) {
     pthread_mutex_init(&s.mu, NULL);
     pthread_cond_init(&s.cv, NULL);
-    sl_progress_begin_rows(&s.bar, "build", (int64_t)s.left);
+    sl_progress_begin_count(&s.bar, "build", (int64_t)s.left, "models");
     if (!o->progress) s.bar.enabled = 0;
     int started = 0;
     for (int i = 0; i < nth; i++) {

@@ -396,8 +396,9 @@ static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
   for (size_t i = 0; i < m->n_deps; i++) {
     struct sl_table_info ti = {0};
     struct sl_err e;
-    int cur;
-    if (input_table(x->cat, m->deps[i].table, &ti, &cur, &e)) continue;
+    int cur, again = 0;
+    for (size_t j = 0; j < i && !again; j++) again = !strcmp(m->deps[j].table, m->deps[i].table);
+    if (again || input_table(x->cat, m->deps[i].table, &ti, &cur, &e)) continue;
     if (b.len > 1) sl_buf_putc(&b, ',');
     sl_buf_json_str(&b, m->deps[i].table);
     sl_buf_printf(&b, ":%lld", (long long)ti.current_snapshot);
@@ -405,6 +406,31 @@ static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
   }
   sl_buf_putc(&b, '}');
   return sl_buf_take(&b);
+}
+
+/* A model writes only the table it made: not a table ingested, captured or made by
+ * another model under the same name (its first snapshot says who made it). */
+static int check_owner(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *t,
+                       struct sl_err *err) {
+  struct sl_snapshot *ss = NULL;
+  size_t n = 0;
+  int rc = sl_catalog_snapshot_list(x->cat, t->table_id, &ss, &n, err);
+  if (rc) return rc;
+  int64_t first = 0;
+  for (size_t i = 0; i < n; i++)
+    if (!first || ss[i].snapshot_id < first) first = ss[i].snapshot_id;
+  sl_snapshot_list_free(ss, n);
+  json_t *sum = first ? sl_sql_snapshot_summary(x->cat, t->table_id, first) : NULL;
+  const char *by = json_string_value(json_object_get(sum, "model"));
+  if (!first || (by && !strcmp(by, m->name))) rc = 0;
+  else if (by)
+    rc = sl_err_set(err, SL_EEXIST, "%s: table %s.%s was made by model '%s'; rename this model or give it another "
+                    "namespace", m->path, m->ns, m->name, by);
+  else
+    rc = sl_err_set(err, SL_EEXIST, "%s: table %s.%s exists and was not made by a model (it was loaded into the "
+                    "lake); rename this model or give it another namespace", m->path, m->ns, m->name);
+  json_decref(sum);
+  return rc;
 }
 
 int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_model_result *res,
@@ -453,6 +479,7 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   char hash[17];
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
   inputs = inputs_json(x, m);
+  if (have_target && (rc = check_owner(x, m, &target, err))) goto out;
   prev = have_target ? sl_sql_snapshot_summary(x->cat, target.table_id, target.current_snapshot) : NULL;
   const char *prev_hash = json_string_value(json_object_get(prev, "sql-hash"));
   json_t *prev_inputs = json_object_get(prev, "inputs");
@@ -513,6 +540,8 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     res->checks_to = x->checks->n;
     if (!rc && sl_check_results_blocking(x->checks, res->checks_from)) {
       res->status = SL_BUILD_CHECKS_FAILED;
+      rc = sl_check_quarantine(x->d, x->cat, x->o->st, x->o->iopts, qualified, from, x->checks, res->checks_from,
+                               x->run_id, x->o->quarantine_limit, &res->quarantined, err);
     } else if (!rc) {
       struct sl_buf sb;
       sl_buf_init(&sb);

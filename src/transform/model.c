@@ -7,10 +7,12 @@
 #include "core/fs.h"
 #include "core/mem.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static int push_str(char ***v, size_t *n, const char *s) {
   char **nv = sl_realloc(*v, (*n + 2) * sizeof **v);
@@ -43,6 +45,8 @@ void sl_models_fini(struct sl_models *ms) {
   for (size_t i = 0; i < ms->n; i++) model_fini(&ms->v[i]);
   sl_free(ms->v);
   sl_free(ms->macros);
+  sl_str_list_free(ms->macro_paths, ms->n_macros);
+  sl_str_list_free(ms->macro_texts, ms->n_macros);
   memset(ms, 0, sizeof *ms);
 }
 
@@ -90,6 +94,9 @@ static int apply_config(struct sl_model *m, const struct sl_tpl_part *p, struct 
     } else if (!strcmp(k, "namespace") || !strcmp(k, "schema")) {
       if (a->kind != SL_TX_STR || !sl_catalog_name_valid(a->s))
         return sl_err_set(err, SL_EINVAL, "%s:%d: %s must be a name like silver or gold", m->path, p->line, k);
+      if (!strcmp(a->s, "audit") || !strcmp(a->s, "quarantine"))
+        return sl_err_set(err, SL_EINVAL, "%s:%d: %s '%s' holds sluice's own build and check records; models "
+                          "write to other namespaces, e.g. silver or gold", m->path, p->line, k, a->s);
       sl_free(m->ns);
       m->ns = sl_strdup(a->s);
     } else if (!strcmp(k, "unique_key")) {
@@ -151,6 +158,33 @@ static int collect(struct sl_model *m, const struct sl_tx *x, int line, struct s
   return 0;
 }
 
+/* 1 if the model's text holds something besides {{ }} parts, white space and SQL
+ * comments. */
+static int has_sql(const struct sl_model *m) {
+  const char *t = m->text;
+  size_t n = strlen(t), k = 0;
+  for (size_t i = 0; i < n; i++) {
+    while (k < m->n_parts && m->parts[k].end <= i) k++;
+    if (k < m->n_parts && i >= m->parts[k].start) {
+      i = m->parts[k].end - 1;
+      continue;
+    }
+    if (isspace((unsigned char)t[i])) continue;
+    if (t[i] == '-' && t[i + 1] == '-') {
+      while (i < n && t[i] != '\n') i++;
+      continue;
+    }
+    if (t[i] == '/' && t[i + 1] == '*') {
+      const char *e = strstr(t + i + 2, "*/");
+      if (!e) return 1; /* unclosed: DuckDB says so */
+      i = (size_t)(e - t) + 1;
+      continue;
+    }
+    return 1;
+  }
+  return 0;
+}
+
 static int load_one(const char *root, const char *path, const char *default_ns, struct sl_model *m,
                     struct sl_err *err) {
   memset(m, 0, sizeof *m);
@@ -180,6 +214,8 @@ static int load_one(const char *root, const char *path, const char *default_ns, 
       return rc;
     }
   }
+  if (!has_sql(m))
+    return sl_err_set(err, SL_EINVAL, "%s: the model has no SQL; a model is one SELECT (after its config())", m->path);
   if (m->lookback_ms && !m->n_key)
     return sl_err_set(err, SL_EINVAL,
                       "%s: lookback needs unique_key (rows within it are computed again and replace their key's; "
@@ -213,15 +249,43 @@ static int list_files(const char *dir, const char *ext, char ***out, size_t *n, 
   return rc;
 }
 
+int sl_models_load_macros(const char *root, struct sl_models *out, struct sl_err *err) {
+  char **macros = NULL;
+  size_t nm = 0;
+  char *macdir = sl_asprintf("%s/macros", root);
+  int rc = macdir ? list_files(macdir, ".sql", &macros, &nm, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc && nm) {
+    out->macro_paths = sl_calloc(nm + 1, sizeof *out->macro_paths);
+    out->macro_texts = sl_calloc(nm + 1, sizeof *out->macro_texts);
+    if (!out->macro_paths || !out->macro_texts) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  struct sl_buf b;
+  sl_buf_init(&b);
+  size_t rl = strlen(root);
+  for (size_t i = 0; !rc && i < nm; i++) {
+    char *text = NULL;
+    size_t len = 0;
+    if (!(rc = sl_fs_read_all(macros[i], 16 << 20, &text, &len, err))) {
+      sl_buf_printf(&b, "%s;\n", text);
+      out->macro_texts[out->n_macros] = text;
+      out->macro_paths[out->n_macros++] = sl_strdup(macros[i] + rl + (macros[i][rl] == '/'));
+    }
+  }
+  sl_free(out->macros);
+  out->macros = sl_buf_take(&b);
+  sl_str_list_free(macros, nm);
+  sl_free(macdir);
+  return rc;
+}
+
 int sl_models_load(const char *root, const char *models_dir, const char *default_ns, struct sl_models *out,
                    struct sl_err *err) {
   memset(out, 0, sizeof *out);
-  char **files = NULL, **macros = NULL;
-  size_t nf = 0, nm = 0;
-  char *mdir = sl_asprintf("%s/%s", root, models_dir), *macdir = sl_asprintf("%s/macros", root);
-  int rc = !mdir || !macdir ? sl_err_set(err, SL_ENOMEM, "out of memory") : 0;
+  char **files = NULL;
+  size_t nf = 0;
+  char *mdir = sl_asprintf("%s/%s", root, models_dir);
+  int rc = !mdir ? sl_err_set(err, SL_ENOMEM, "out of memory") : 0;
   if (!rc) rc = list_files(mdir, ".sql", &files, &nf, err);
-  if (!rc) rc = list_files(macdir, ".sql", &macros, &nm, err);
   if (!rc && nf) {
     out->v = sl_calloc(nf, sizeof *out->v);
     if (!out->v) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
@@ -230,25 +294,14 @@ int sl_models_load(const char *root, const char *models_dir, const char *default
     rc = load_one(root, files[i], default_ns, &out->v[out->n], err);
     out->n++;
     for (size_t j = 0; !rc && j + 1 < out->n; j++)
-      if (!strcmp(out->v[j].name, out->v[out->n - 1].name))
-        rc = sl_err_set(err, SL_EINVAL, "%s and %s both define model '%s'; model names are file names and must be unique",
-                        out->v[j].path, out->v[out->n - 1].path, out->v[j].name);
+      if (!strcasecmp(out->v[j].name, out->v[out->n - 1].name))
+        rc = sl_err_set(err, SL_EINVAL, "%s and %s both define model '%s'; model names are file names and must be "
+                        "unique (letter case aside: the lake's SQL does not tell them apart)",
+                        out->v[j].path, out->v[out->n - 1].path, out->v[out->n - 1].name);
   }
-  struct sl_buf b;
-  sl_buf_init(&b);
-  for (size_t i = 0; !rc && i < nm; i++) {
-    char *text = NULL;
-    size_t len = 0;
-    if (!(rc = sl_fs_read_all(macros[i], 16 << 20, &text, &len, err))) {
-      sl_buf_printf(&b, "%s;\n", text);
-      sl_free(text);
-    }
-  }
-  out->macros = sl_buf_take(&b);
+  if (!rc) rc = sl_models_load_macros(root, out, err);
   sl_str_list_free(files, nf);
-  sl_str_list_free(macros, nm);
   sl_free(mdir);
-  sl_free(macdir);
   if (rc) sl_models_fini(out);
   return rc;
 }
@@ -268,8 +321,11 @@ static int visit(const struct sl_models *ms, size_t i, unsigned char *state, siz
     int line = 0;
     for (size_t k = 0; k < m->n_deps; k++)
       if (m->deps[k].model && !strcmp(m->deps[k].model, ms->v[i].name)) line = m->deps[k].line;
-    int rc = sl_err_set(err, SL_EINVAL, "%s:%d: models form a cycle: %s; a model cannot read itself through refs",
-                        m->path, line, b.data ? b.data : "");
+    int rc = line ? sl_err_set(err, SL_EINVAL, "%s:%d: models form a cycle: %s; a model cannot read itself through "
+                               "refs", m->path, line, b.data ? b.data : "")
+                  : sl_err_set(err, SL_EINVAL, "%s: models form a cycle: %s (a relationships check of %s on %s "
+                               "makes %s come first); a model cannot read itself through refs and checks",
+                               m->path, b.data ? b.data : "", m->name, ms->v[i].name, ms->v[i].name);
     sl_buf_fini(&b);
     return rc;
   }
@@ -312,6 +368,10 @@ int sl_models_resolve(struct sl_models *ms, sl_source_fn source, void *ctx, stru
       }
     }
   }
+  return sl_models_check_cycles(ms, err);
+}
+
+int sl_models_check_cycles(const struct sl_models *ms, struct sl_err *err) {
   unsigned char *state = sl_calloc(ms->n + 1, 1);
   size_t *path = sl_calloc(ms->n + 2, sizeof *path);
   int rc = !state || !path ? sl_err_set(err, SL_ENOMEM, "out of memory") : 0;
@@ -319,6 +379,17 @@ int sl_models_resolve(struct sl_models *ms, sl_source_fn source, void *ctx, stru
   sl_free(state);
   sl_free(path);
   return rc;
+}
+
+int sl_models_add_up(struct sl_models *ms, size_t i, size_t up) {
+  struct sl_model *m = &ms->v[i];
+  for (size_t q = 0; q < m->n_up; q++)
+    if (m->up[q] == up) return 0;
+  size_t *v = sl_realloc(m->up, (m->n_up + 1) * sizeof *v);
+  if (!v) return -1;
+  m->up = v;
+  m->up[m->n_up++] = up;
+  return 0;
 }
 
 static void mark_up(const struct sl_models *ms, size_t i, unsigned char *picked) {
@@ -334,34 +405,51 @@ static void mark_down(const struct sl_models *ms, size_t i, unsigned char *picke
       if (ms->v[j].up[k] == i && !picked[j]) mark_down(ms, j, picked);
 }
 
+/* Marks in picked the models one selector (name, +name, name+, tag:x, path:p) takes. */
+static int select_one(const struct sl_models *ms, const char *x, size_t len, unsigned char *picked,
+                      struct sl_err *err) {
+  int up = x[0] == '+', down = len > 1 && x[len - 1] == '+';
+  char *name = sl_strndup(x + up, len - (size_t)up - (size_t)down);
+  if (!name) return sl_err_set(err, SL_ENOMEM, "out of memory");
+  int any = 0;
+  for (size_t i = 0; i < ms->n; i++) {
+    const struct sl_model *m = &ms->v[i];
+    int hit = !strcmp(m->name, name);
+    if (!strncmp(name, "tag:", 4))
+      for (size_t t = 0; t < m->n_tags; t++) hit |= !strcmp(m->tags[t], name + 4);
+    if (!strncmp(name, "path:", 5)) hit = !strncmp(m->path, name + 5, strlen(name + 5));
+    if (!hit) continue;
+    any = 1;
+    picked[i] = 1;
+    if (up) mark_up(ms, i, picked);
+    if (down) mark_down(ms, i, picked);
+  }
+  int rc = any ? 0 : sl_err_set(err, SL_EINVAL, "--select %.*s matches no model; `sluice lineage` lists them", (int)len, x);
+  sl_free(name);
+  return rc;
+}
+
 int sl_models_select(const struct sl_models *ms, char *const *sel, size_t n, unsigned char *picked,
                      struct sl_err *err) {
   memset(picked, n ? 0 : 1, ms->n);
-  for (size_t s = 0; s < n; s++) {
-    const char *x = sel[s];
-    size_t len = strlen(x);
-    int up = x[0] == '+', down = len > 1 && x[len - 1] == '+';
-    char *name = sl_strndup(x + up, len - (size_t)up - (size_t)down);
-    if (!name) return sl_err_set(err, SL_ENOMEM, "out of memory");
-    int any = 0;
-    for (size_t i = 0; i < ms->n; i++) {
-      const struct sl_model *m = &ms->v[i];
-      int hit = !strcmp(m->name, name);
-      if (!strncmp(name, "tag:", 4))
-        for (size_t t = 0; t < m->n_tags; t++) hit |= !strcmp(m->tags[t], name + 4);
-      if (!strncmp(name, "path:", 5)) hit = !strncmp(m->path, name + 5, strlen(name + 5));
-      if (!hit) continue;
-      any = 1;
-      picked[i] = 1;
-      if (up) mark_up(ms, i, picked);
-      if (down) mark_down(ms, i, picked);
+  unsigned char *all = sl_calloc(ms->n + 1, 1), *one = sl_calloc(ms->n + 1, 1);
+  int rc = !all || !one ? sl_err_set(err, SL_ENOMEM, "out of memory") : 0;
+  /* Selectors are a union; a selector of comma-joined parts (tag:daily,gold_loans+) is
+   * the intersection of its parts, as in dbt. */
+  for (size_t s = 0; !rc && s < n; s++) {
+    memset(all, 1, ms->n);
+    for (const char *x = sel[s]; !rc && *x;) {
+      size_t len = strcspn(x, ",");
+      if (len) {
+        memset(one, 0, ms->n);
+        rc = select_one(ms, x, len, one, err);
+        for (size_t i = 0; i < ms->n; i++) all[i] &= one[i];
+      }
+      x += len + (x[len] == ',');
     }
-    if (!any) {
-      int rc = sl_err_set(err, SL_ENOTFOUND, "--select %s matches no model; `sluice lineage` lists them", x);
-      sl_free(name);
-      return rc;
-    }
-    sl_free(name);
+    for (size_t i = 0; !rc && i < ms->n; i++) picked[i] |= all[i];
   }
-  return 0;
+  sl_free(all);
+  sl_free(one);
+  return rc;
 }

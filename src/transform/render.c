@@ -1,7 +1,7 @@
 /* render.c: a model's text with its {{ }} parts replaced: refs and sources by the
  * relation the build reads them through, {{ this }} by the model's own table,
  * config() by nothing, and one_hot('col', ref(..)) by one 0/1 column per value the
- * column holds. Also the built-in helper macros every build connection gets. */
+ * column holds. */
 #include "transform/transform.h"
 
 #include "core/buf.h"
@@ -9,16 +9,6 @@
 
 #include <ctype.h>
 #include <string.h>
-
-/* Scaling helpers the seeds did by hand in Spark and pandas. Window aggregates over the
- * whole result, so they scale by the statistics of the rows the model selects. */
-const char sl_transform_macros[] =
-    "CREATE OR REPLACE TEMP MACRO log1p(x) AS ln(1 + (x));\n"
-    "CREATE OR REPLACE TEMP MACRO min_max_scale(x) AS "
-    "((x) - min(x) OVER ()) / NULLIF(max(x) OVER () - min(x) OVER (), 0);\n"
-    "CREATE OR REPLACE TEMP MACRO robust_scale(x) AS "
-    "((x) - median(x) OVER ()) / NULLIF(quantile_cont(x, 0.75) OVER () - quantile_cont(x, 0.25) OVER (), 0);\n"
-    "CREATE OR REPLACE TEMP MACRO z_score(x) AS ((x) - avg(x) OVER ()) / NULLIF(stddev_pop(x) OVER (), 0);\n";
 
 static int dep_index(const struct sl_model *m, size_t *next, const struct sl_tx *x) {
   (void)x;
@@ -71,11 +61,12 @@ static int one_hot(const struct sl_render *r, const struct sl_tx *x, int line, s
   for (int64_t i = 0; i < n; i++) {
     char *v = sl_duck_result_text(&res, 0, i);
     if (i) sl_buf_puts(out, ", ");
-    sl_buf_puts(out, "CAST(");
+    /* A NULL category is no category: 0 in every column (as pandas' get_dummies). */
+    sl_buf_puts(out, "CAST(coalesce(");
     sl_buf_sql_ident(out, col);
     sl_buf_puts(out, "::VARCHAR = ");
     sl_buf_sql_str(out, v ? v : "");
-    sl_buf_puts(out, " AS INTEGER) AS ");
+    sl_buf_puts(out, ", false) AS INTEGER) AS ");
     onehot_name(out, prefix, v ? v : "");
     sl_free(v);
   }

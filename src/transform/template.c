@@ -86,6 +86,11 @@ static int items(struct lex *l, struct sl_tx *x, char close, int kw) {
     skip_ws(l);
     if (l->p < l->end && *l->p == ',') {
       l->p++;
+      skip_ws(l);
+      if (l->p < l->end && *l->p == close) { /* a trailing comma */
+        l->p++;
+        return 0;
+      }
       continue;
     }
     if (l->p < l->end && *l->p == close) {
@@ -176,6 +181,22 @@ static int line_at(const char *text, size_t off) {
 void sl_tpl_parts_free(struct sl_tpl_part *p, size_t n) {
   for (size_t i = 0; i < n; i++) sl_tx_free(p[i].expr);
   sl_free(p);
+}
+
+/* The text s[0..n) on one line for a message: runs of white space as one space, at
+ * most cap - 4 characters, "..." when cut. */
+static void one_line(const char *s, size_t n, char *out, size_t cap) {
+  size_t k = 0;
+  int space = 1;
+  for (size_t i = 0; i < n && k + 4 < cap; i++) {
+    int ws = isspace((unsigned char)s[i]);
+    if (ws && space) continue;
+    out[k++] = ws ? ' ' : s[i];
+    space = ws;
+  }
+  while (k && out[k - 1] == ' ') k--;
+  if (k + 4 >= cap) memcpy(out + k, "...", 3), k += 3;
+  out[k] = '\0';
 }
 
 enum stmt { ST_IF, ST_IF_NOT, ST_ELSE, ST_ENDIF, ST_OTHER, ST_OPEN };
@@ -291,10 +312,13 @@ int sl_tpl_scan(const char *file, const char *text, struct sl_tpl_part **parts, 
     if (!close) return scan_fail(&sc, p, p[1] == '{' ? "'{{' is never closed" : "'{#' is never closed");
     struct sl_tpl_part part = {start, (size_t)(close + 2 - text), line_at(text, start), NULL};
     if (p[1] == '{') {
+      /* Jinja's whitespace control, {{- ... -}}, changes nothing in SQL. */
+      const char *from = p + 2 + (p[2] == '-'), *to = close - (close > from && close[-1] == '-');
       const char *why = NULL;
-      if (sl_tx_parse(p + 2, (size_t)(close - p - 2), &part.expr, &why)) {
-        rc = sl_err_set(err, SL_EINVAL, "%s:%d: {{ %.*s }}: %s", file, part.line,
-                        (int)(close - p - 2 > 60 ? 60 : close - p - 2), p + 2, why ? why : "cannot parse");
+      if (sl_tx_parse(from, (size_t)(to - from), &part.expr, &why)) {
+        char shown[64];
+        one_line(from, (size_t)(to - from), shown, sizeof shown);
+        rc = sl_err_set(err, SL_EINVAL, "%s:%d: {{ %s }}: %s", file, part.line, shown, why ? why : "cannot parse");
         sl_tpl_parts_free(sc.parts, sc.n);
         return rc;
       }

@@ -63,8 +63,13 @@ struct sl_model {
 struct sl_models {
   struct sl_model *v;
   size_t n;
-  char *macros; /* the .sql files of the project's macros folder, run in every build connection */
+  char *macros; /* the .sql files of the project's macros folder, one after the other */
+  char **macro_paths, **macro_texts; /* each file: "macros/x.sql" and its text */
+  size_t n_macros;
 };
+
+/* Reads the macros/ folder of the project at root into out's macro fields. */
+int sl_models_load_macros(const char *root, struct sl_models *out, struct sl_err *err);
 
 /* Resolves source(a, b) to a lake table "ns.table" (new string); NULL with err set if
  * there is none. */
@@ -77,6 +82,12 @@ int sl_models_load(const char *root, const char *models_dir, const char *default
 /* Resolves refs and sources into deps, and orders the DAG: unknown refs and cycles
  * are errors naming file:line. */
 int sl_models_resolve(struct sl_models *ms, sl_source_fn source, void *ctx, struct sl_err *err);
+/* Reports a cycle in the models' upstream edges (refs, and those sl_models_add_up added)
+ * naming the file. */
+int sl_models_check_cycles(const struct sl_models *ms, struct sl_err *err);
+/* Makes model up an upstream of model i (for a check of i that reads up); -1 when out
+ * of memory. */
+int sl_models_add_up(struct sl_models *ms, size_t i, size_t up);
 void sl_models_fini(struct sl_models *ms);
 int sl_models_find(const struct sl_models *ms, const char *name);
 
@@ -118,6 +129,14 @@ int sl_models_order(const struct sl_models *ms, size_t *order);
 
 /* Built-in helper macros (min_max_scale, robust_scale, log1p, ...). */
 extern const char sl_transform_macros[];
+
+/* Defines the helper macros and the project's macros (each file once per session, so
+ * `CREATE MACRO` files work in reused sessions) in d: before the lake's views, since a
+ * view model may call them. Errors name the macro file. */
+int sl_transform_session(struct sl_duck *d, const struct sl_models *ms, struct sl_err *err);
+/* The same for a session without the models loaded: the macros/ folder of the project
+ * at root. A broken macro file is only a warning here (the lake stays queryable). */
+void sl_transform_session_dir(struct sl_duck *d, const char *root);
 
 /* The build: section of sluice.yaml. */
 struct sl_build_cfg {

@@ -27,7 +27,7 @@ out=$(S build 2>&1)
 expect_contains "loans: a second build changes nothing" "$out" "3 built or fresh"
 expect_eq "loans: ... and makes no snapshot" "$(S snapshots silver.loan --format csv | tail -n +2 | wc -l)" "1"
 expect_contains "lineage: text" "$(S lineage)" "gold.loan_features  (table"
-expect_contains "lineage: json edges" "$(S lineage --format json)" '{"from":"silver.loan","to":"gold.loan_features"}'
+expect_contains "lineage: json edges" "$(S lineage --format json)" '{"from":"silver.loan","to":"gold.loan_features","kind":"ref"}'
 expect_contains "lineage: dot" "$(S lineage --format dot)" '"bronze.loan" -> "silver.loan"'
 
 # --- compile: the printed SQL, run by DuckDB on its own, gives the built tables ---

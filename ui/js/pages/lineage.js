@@ -122,8 +122,10 @@ function draw(nodes, edges) {
     const a = byId.get(e.from), b = byId.get(e.to);
     if (!a || !b) continue;
     const x1 = a.x + a.w, y1 = a.y + a.h / 2, x2 = b.x - 2, y2 = b.y + b.h / 2, mx = (x1 + x2) / 2;
-    eg.append(s('path', { class: 'edge' + (e.check ? ' check' : ''), d: `M${x1},${y1}C${mx},${y1} ${mx},${y2} ${x2},${y2}`, 'marker-end': 'url(#arrow)' },
-      s('title', null, `${e.from} → ${e.to}`)));
+    // A check that reads another table (relationships) runs after it is built: dotted.
+    const reads = e.kind === 'check';
+    eg.append(s('path', { class: 'edge' + (e.check ? ' check' : '') + (reads ? ' reads' : ''), d: `M${x1},${y1}C${mx},${y1} ${mx},${y2} ${x2},${y2}`, 'marker-end': 'url(#arrow)' },
+      s('title', null, reads ? `${e.to}'s check ${e.check} reads ${e.from}` : `${e.from} → ${e.to}`)));
   }
   const ng = s('g');
   for (const n of nodes) {

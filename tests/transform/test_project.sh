@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# test_project.sh: what a project's models may and may not do beyond their SQL: macros
+# in reused sessions and in view models, the tables a model may write, checks that read
+# another model, quarantine of a view's failing rows, one_hot of NULL, Jinja's
+# whitespace control, empty models, --select intersections and exit codes.
+source "$(dirname "$0")/../lib.sh"
+S() { "$SLUICE" --project "$P" "$@"; }
+q() { S sql --format csv "$1" | tail -n +2; }
+
+P=$T/p
+"$SLUICE" init "$P" >/dev/null
+mkdir -p "$P/models" "$P/macros"
+printf 'id,cat,person_id\n1,a,10\n2,b,11\n3,,10\n' > "$T/orders.csv"
+printf 'id,name\n10,x\n' > "$T/people.csv"
+S ingest "$T/orders.csv" --into bronze.orders >/dev/null
+S ingest "$T/people.csv" --into bronze.people >/dev/null
+
+# --- macros: a plain CREATE MACRO file works in a session that builds several models,
+# and a view model that calls macros stays readable in every later session ---
+echo "CREATE MACRO cents(x) AS x * 100;" > "$P/macros/money.sql"
+printf 'SELECT cents(1) AS a\n' > "$P/models/m1.sql"
+printf 'SELECT cents(2) AS b\n' > "$P/models/m2.sql"
+cat > "$P/models/scaled.sql" <<'EOF'
+{{ config(materialized='view', namespace='gold') }}
+SELECT id, min_max_scale(id) AS s, cents(id) AS c FROM {{ source('bronze', 'orders') }}
+EOF
+expect_ok "macros: three models on one session" S build --threads 1
+expect_eq "macros: ... each ran its macro" "$(q 'select (select a from silver.m1) + (select b from silver.m2)')" "300"
+expect_eq "macros: a view model calling them is read by sluice sql" "$(q 'select max(s), sum(c) from gold.scaled')" "1.0,600"
+expect_ok "macros: ... and by the next build" S build --threads 1
+expect_exit "macros: ... and by sluice check" 0 S check --all
+# A macro file removed: the view cannot be made, but the rest of the lake stays readable.
+mv "$P/macros/money.sql" "$T/money.sql"
+expect_exit "macros gone: other tables are still queryable" 0 S sql "select count(*) from bronze.orders"
+expect_contains "macros gone: ... with a warning naming the view" "$out" 'view=gold.scaled'
+mv "$T/money.sql" "$P/macros/money.sql"
+echo "CREATE MACRO broken(x AS" > "$P/macros/zz_bad.sql"
+expect_exit "macros: a broken file fails the build" 1 S build --full-refresh
+expect_contains "macros: ... naming the file" "$out" "macros/zz_bad.sql"
+rm "$P/macros/zz_bad.sql" "$P/models/m1.sql" "$P/models/m2.sql" "$P/models/scaled.sql"
+
+# --- a model writes only its own table ---
+mkdir -p "$P/models/t"
+printf "{{ config(namespace='audit') }}\nSELECT 1 AS x\n" > "$P/models/t/build_runs.sql"
+expect_exit "owner: the audit namespace is refused" 2 S build
+expect_contains "owner: ... naming file:line" "$out" "models/t/build_runs.sql:1: namespace 'audit'"
+rm "$P/models/t/build_runs.sql"
+printf "{{ config(namespace='bronze') }}\nSELECT 1 AS x\n" > "$P/models/people.sql"
+before=$(q "select count(*), max(name) from bronze.people")
+expect_exit "owner: a model named like an ingested table fails" 1 S build --select people
+expect_contains "owner: ... saying why" "$out" "bronze.people exists and was not made by a model"
+expect_eq "owner: ... and the ingested table is untouched" "$(q "select count(*), max(name) from bronze.people")" "$before"
+rm "$P/models/people.sql"
+printf 'SELECT 1 AS x\n' > "$P/models/Dup.sql"
+printf 'SELECT 2 AS x\n' > "$P/models/t/dup.sql"
+expect_exit "owner: model names differing in case only" 2 S build
+expect_contains "owner: ... name both files" "$out" "both define model"
+rm "$P/models/Dup.sql" "$P/models/t/dup.sql"
+
+# --- a relationships check on another model runs after that model is built ---
+cat > "$P/models/orders.sql" <<'EOF'
+{{- config(materialized='table', tags=['core'], ) -}}
+SELECT id, person_id, {{ one_hot('cat', source('bronze', 'orders')) }} FROM {{- source('bronze', 'orders') -}}
+EOF
+printf "{{ config(tags=['core']) }}\nSELECT * FROM {{ source('bronze', 'people') }}\n" > "$P/models/persons.sql"
+cat > "$P/models/orders.yml" <<'EOF'
+checks:
+  - table: orders
+    columns:
+      person_id: [{relationships: {to: silver.persons, field: id}}]
+EOF
+expect_exit "relationships: a person is missing" 1 S build --threads 1
+printf 'id,name\n11,y\n' > "$T/people2.csv"
+S ingest "$T/people2.csv" --into bronze.people >/dev/null
+expect_ok "relationships: the new person is built before the check reads it" S build --select tag:core --threads 1
+lin=$(S lineage --format json)
+expect_contains "relationships: lineage shows the check's edge" "$lin" '{"from":"silver.persons","to":"silver.orders","kind":"check"'
+expect_eq "one_hot: a NULL category is 0 in every column" "$(q 'select cat_a, cat_b from silver.orders where id = 3')" "0,0"
+expect_eq "whitespace control and a trailing comma: the model built" "$(q 'select count(*) from silver.orders')" "3"
+
+# --- --select: spaces are a union, commas an intersection ---
+printf "SELECT count(*) AS n FROM {{ ref('orders') }}\n" > "$P/models/counts.sql"
+out=$(S build --select "tag:core,orders+" --full-refresh --format json)
+expect_contains "select: tag:core,orders+ takes orders" "$out" '"model":"orders"'
+[[ "$out" != *'"model":"persons"'* && "$out" != *'"model":"counts"'* ]] && ok "select: ... and nothing outside both" \
+  || fail "select: ... took more: $out"
+out=$(S build --select "persons counts" --format json)
+expect_contains "select: a space is a union" "$out" '"model":"counts"'
+expect_exit "select: a selector matching nothing is bad usage" 2 S build --select "tag:core,nosuch"
+rm "$P/models/counts.sql"
+
+# --- a view's failing rows go to quarantine too ---
+cat > "$P/models/v_people.sql" <<'EOF'
+{{ config(materialized='view', namespace='gold') }}
+SELECT id, NULLIF(name, 'x') AS name FROM {{ ref('persons') }}
+EOF
+printf 'checks:\n  - table: v_people\n    columns:\n      name: [not_null]\n' > "$P/models/v_people.yml"
+expect_exit "view: a failing check fails the build" 1 S build --select v_people
+expect_eq "view: ... its failing row is in quarantine" "$(q 'select id, _check from quarantine.gold_v_people')" "10,not_null(name)"
+
+# --- models that are not SQL, and names that are not there ---
+printf "{{ config(materialized='table') }}\n-- to do\n" > "$P/models/empty.sql"
+expect_exit "empty: a model without SQL is a config error" 2 S build --select empty
+expect_contains "empty: ... naming the file" "$out" "models/empty.sql: the model has no SQL"
+rm "$P/models/empty.sql"
+printf "SELECT * FROM {{ source('bronze', 'nosuch') }}\n" > "$P/models/bad_src.sql"
+expect_exit "exit codes: an unknown source is a config error, like an unknown ref" 2 S build
+rm "$P/models/bad_src.sql"
+
+finish
