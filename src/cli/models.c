@@ -5,6 +5,7 @@
 #include "cli/models.h"
 
 #include "cli/output.h"
+#include "core/buf.h"
 #include "core/mem.h"
 
 #include <string.h>
@@ -53,18 +54,76 @@ static int model_of(const struct sl_models *ms, const char *table) {
 }
 
 /* A relationships check of a model on another model's table runs after that model
- * is built in the same run (as its upstream), not against its previous snapshot. */
+ * is built in the same run (as its upstream), not against its previous snapshot; the
+ * edges (these, and those of refs in checks' sql) must not close a cycle. */
 static int check_edges(struct sl_models *ms, const struct sl_checks *cs, struct sl_err *err) {
-  int added = 0;
   for (size_t i = 0; i < cs->n; i++) {
     const struct sl_check *c = &cs->v[i];
     if (!c->to_table) continue;
     int down = model_of(ms, c->table), up = model_of(ms, c->to_table);
     if (down < 0 || up < 0 || down == up) continue;
     if (sl_models_add_up(ms, (size_t)down, (size_t)up)) return sl_err_set(err, SL_ENOMEM, "out of memory");
-    added = 1;
   }
-  return added ? sl_models_check_cycles(ms, err) : 0;
+  return sl_models_check_cycles(ms, err);
+}
+
+/* A custom check's {{ ref('m') }} and {{ source('a', 'b') }} become the lake tables
+ * they name, as in a model; {{ this }} stays for the checked relation. A check of a
+ * model that refs another model runs after it (its upstream). */
+static int render_check_sql(struct sl_project *p, struct sl_models *ms, struct sl_check *c, struct sl_err *err) {
+  if (!c->sql || !strstr(c->sql, "{")) return 0;
+  char *where = sl_asprintf("%s:%d: the check's sql", c->file, c->line);
+  struct sl_tpl_part *parts = NULL;
+  size_t n = 0, at = 0;
+  int rc = where ? sl_tpl_scan(where, c->sql, &parts, &n, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
+  int down = model_of(ms, c->table);
+  struct sl_buf b;
+  sl_buf_init(&b);
+  for (size_t i = 0; !rc && i < n; i++) {
+    const struct sl_tx *x = parts[i].expr;
+    sl_buf_append(&b, c->sql + at, parts[i].start - at);
+    at = parts[i].end;
+    if (!x) continue; /* a comment */
+    int ref = x->kind == SL_TX_CALL && !strcmp(x->s, "ref") && x->n == 1 && x->args[0]->kind == SL_TX_STR;
+    int src = x->kind == SL_TX_CALL && !strcmp(x->s, "source") && x->n == 2 && x->args[0]->kind == SL_TX_STR &&
+              x->args[1]->kind == SL_TX_STR;
+    if (x->kind == SL_TX_NAME && !strcmp(x->s, "this")) {
+      sl_buf_puts(&b, "{{ this }}");
+    } else if (ref) {
+      int m = sl_models_find(ms, x->args[0]->s);
+      if (m < 0) {
+        rc = sl_err_set(err, SL_EINVAL, "%s: ref('%s') names no model", where, x->args[0]->s);
+        break;
+      }
+      char *t = sl_asprintf("%s.%s", ms->v[m].ns, ms->v[m].name);
+      if (t) sl_buf_sql_qname(&b, t);
+      sl_free(t);
+      if (down >= 0 && down != m && sl_models_add_up(ms, (size_t)down, (size_t)m))
+        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    } else if (src) {
+      char *t = source_of(p, x->args[0]->s, x->args[1]->s, err);
+      if (!t) {
+        rc = err->code;
+        sl_err_prefix(err, "%s: ", where);
+        break;
+      }
+      sl_buf_sql_qname(&b, t);
+      sl_free(t);
+    } else {
+      rc = sl_err_set(err, SL_EINVAL, "%s: a check's sql may use {{ this }}, {{ ref('model') }} and "
+                      "{{ source('ns', 'table') }}", where);
+    }
+  }
+  if (!rc) {
+    sl_buf_puts(&b, c->sql + at);
+    sl_free(c->sql);
+    c->sql = sl_buf_take(&b);
+    if (!c->sql) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  sl_buf_fini(&b);
+  sl_tpl_parts_free(parts, n);
+  sl_free(where);
+  return rc;
 }
 
 int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_checks *cs, struct sl_err *err) {
@@ -96,6 +155,7 @@ int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_che
                       c->table);
     }
   }
+  for (size_t i = 0; !rc && i < cs->n; i++) rc = render_check_sql(p, ms, &cs->v[i], err);
   if (!rc) rc = check_edges(ms, cs, err);
   if (!rc) return 0;
 fail:

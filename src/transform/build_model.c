@@ -408,6 +408,36 @@ static char *inputs_json(struct sl_bctx *x, const struct sl_model *m) {
   return sl_buf_take(&b);
 }
 
+/* Fails naming the config option (unique_key, event_time, partition) whose column
+ * the model's output lacks, listing the columns it has. */
+static int config_cols(const struct sl_model *m, const struct sl_schema *out, struct sl_err *err) {
+  const char *opt = NULL, *col = NULL;
+  for (size_t i = 0; i < m->n_key && !opt; i++)
+    if (!sl_schema_col(out, m->key[i])) opt = "unique_key", col = m->key[i];
+  if (!opt && m->event_time && !sl_schema_col(out, m->event_time)) opt = "event_time", col = m->event_time;
+  if (!opt && m->partition && !sl_schema_col(out, m->partition)) opt = "partition", col = m->partition;
+  if (!opt) return 0;
+  struct sl_buf b;
+  sl_buf_init(&b);
+  for (size_t i = 0; i < out->n_cols && i < 20; i++) sl_buf_printf(&b, "%s%s", i ? ", " : "", out->cols[i].name);
+  if (out->n_cols > 20) sl_buf_puts(&b, ", ...");
+  int rc = sl_err_set(err, SL_EINVAL, "%s: %s '%s' is not a column of the model's output; its columns: %s", m->path,
+                      opt, col, b.data ? b.data : "");
+  sl_buf_fini(&b);
+  return rc;
+}
+
+/* After the model's SQL failed: a config option naming a missing column is the clearer
+ * reason (DuckDB's is about an ORDER BY the user did not write). */
+static void config_cols_explain(struct sl_bctx *x, const struct sl_model *m, const char *sql, struct sl_err *err) {
+  char *from = sl_asprintf("(\n%s\n)", sql);
+  struct sl_schema s = {0};
+  struct sl_err e = {0};
+  if (from && !sl_sql_describe(x->d, from, &s, &e) && config_cols(m, &s, &e)) *err = e;
+  sl_schema_fini(&s);
+  sl_free(from);
+}
+
 /* A model writes only the table it made: not a table ingested, captured or made by
  * another model under the same name (its first snapshot says who made it). */
 static int check_owner(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *t,
@@ -589,6 +619,11 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     }
     if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &delta, err))) {
       sl_err_prefix(err, "%s: ", m->path);
+      config_cols_explain(x, m, sql, err);
+      sl_buf_fini(&order);
+      goto out;
+    }
+    if ((rc = config_cols(m, &delta.schema, err))) {
       sl_buf_fini(&order);
       goto out;
     }
@@ -658,8 +693,10 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
     sl_buf_fini(&order);
     if ((rc = sl_ingest_stage_query_by(x->d, x->o->st, &wopts, m->ns, m->name, sel.data, m->partition, &stage, err))) {
       sl_err_prefix(err, "%s: ", m->path);
+      config_cols_explain(x, m, sql, err);
       goto out;
     }
+    if ((rc = config_cols(m, &stage.schema, err))) goto out;
   }
   sl_build_phase_log(m->name, "write", &tp);
   res->rows = stage.rows;

@@ -214,6 +214,10 @@ static int load_one(const char *root, const char *path, const char *default_ns, 
       return rc;
     }
   }
+  if (m->mat == SL_MAT_VIEW && (m->partition || m->n_key || m->event_time))
+    return sl_err_set(err, SL_EINVAL, "%s: %s applies to tables; a view has no files or merges (use "
+                      "materialized='table' or 'incremental')", m->path,
+                      m->partition ? "partition" : m->n_key ? "unique_key" : "event_time");
   if (!has_sql(m))
     return sl_err_set(err, SL_EINVAL, "%s: the model has no SQL; a model is one SELECT (after its config())", m->path);
   if (m->lookback_ms && !m->n_key)

@@ -98,6 +98,33 @@ printf 'checks:\n  - table: v_people\n    columns:\n      name: [not_null]\n' > 
 expect_exit "view: a failing check fails the build" 1 S build --select v_people
 expect_eq "view: ... its failing row is in quarantine" "$(q 'select id, _check from quarantine.gold_v_people')" "10,not_null(name)"
 
+# --- a custom check's sql may ref models, name sources and call macros ---
+cat > "$P/models/orders_sql.yml" <<'EOF2'
+checks:
+  - table: orders
+    checks:
+      - sql: "SELECT o.* FROM {{ this }} o ANTI JOIN {{ ref('persons') }} p ON o.person_id = p.id WHERE log1p(o.id) > 0"
+      - sql: "SELECT * FROM {{ this }} WHERE person_id NOT IN (SELECT id FROM {{ source('bronze', 'people') }})"
+EOF2
+out=$(S check orders --format json)
+expect_eq "check sql: ref, source and a helper macro run and pass" "$(grep -c '"check":"sql","severity":"error","status":"pass"' <<<"$out")" "2"
+echo "      - sql: \"SELECT * FROM {{ ref('nosuch') }}\"" >> "$P/models/orders_sql.yml"
+expect_exit "check sql: an unknown ref is a config error" 2 S check orders
+expect_contains "check sql: ... naming the check" "$out" "models/orders_sql.yml:6: the check's sql: ref('nosuch') names no model"
+rm "$P/models/orders_sql.yml"
+
+# --- config options must name the output's columns ---
+printf "{{ config(materialized='incremental', unique_key='nosuch') }}\nSELECT * FROM {{ source('bronze', 'people') }}\n" > "$P/models/inc.sql"
+expect_exit "config: an unknown unique_key fails the model" 1 S build --select inc
+expect_contains "config: ... saying so" "$out" "unique_key 'nosuch' is not a column of the model's output; its columns: id, name"
+printf "{{ config(materialized='incremental', unique_key='id', event_time='nosuch', lookback='1h') }}\nSELECT * FROM {{ source('bronze', 'people') }}\n" > "$P/models/inc.sql"
+expect_exit "config: an unknown event_time fails the first build" 1 S build --select inc
+expect_contains "config: ... saying so" "$out" "event_time 'nosuch' is not a column"
+printf "{{ config(materialized='view', partition='id') }}\nSELECT 1 AS id\n" > "$P/models/inc.sql"
+expect_exit "config: partition on a view" 2 S build --select inc
+expect_contains "config: ... saying it applies to tables" "$out" "partition applies to tables"
+rm "$P/models/inc.sql"
+
 # --- models that are not SQL, and names that are not there ---
 printf "{{ config(materialized='table') }}\n-- to do\n" > "$P/models/empty.sql"
 expect_exit "empty: a model without SQL is a config error" 2 S build --select empty
