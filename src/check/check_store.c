@@ -91,6 +91,50 @@ int sl_check_append(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *
   return rc;
 }
 
+/* "<col> = <value>" of the checked column(s), as SQL text parts of a concat(). */
+static void col_value(struct sl_buf *q, const struct sl_check *c) {
+  for (size_t k = 0; k < c->n_cols; k++) {
+    struct sl_buf lbl;
+    sl_buf_init(&lbl);
+    sl_buf_printf(&lbl, "%s%s = ", k ? ", " : "", c->cols[k]);
+    sl_buf_sql_str(q, lbl.data ? lbl.data : "");
+    sl_buf_puts(q, ", coalesce(CAST(");
+    sl_buf_sql_ident(q, c->cols[k]);
+    sl_buf_puts(q, " AS VARCHAR), 'NULL'), ");
+    sl_buf_fini(&lbl);
+  }
+}
+
+/* Why one quarantined row failed its check, as a SQL expression over the row. */
+static void row_reason(struct sl_buf *q, const struct sl_check *c) {
+  struct sl_buf tail;
+  sl_buf_init(&tail);
+  switch (c->kind) {
+  case SL_CHECK_UNIQUE: sl_buf_printf(&tail, " appears more than once"); break;
+  case SL_CHECK_ACCEPTED_VALUES: sl_buf_printf(&tail, " is not an accepted value"); break;
+  case SL_CHECK_BETWEEN:
+    sl_buf_printf(&tail, " is NULL or outside [%s, %s]", c->min ? c->min : "-inf", c->max ? c->max : "inf");
+    break;
+  case SL_CHECK_REGEX: sl_buf_printf(&tail, " does not match %s", c->pattern ? c->pattern : ""); break;
+  case SL_CHECK_RELATIONSHIPS:
+    sl_buf_printf(&tail, " is not in %s.%s", c->to_table ? c->to_table : "", c->to_col ? c->to_col : "");
+    break;
+  default: break;
+  }
+  if (c->kind == SL_CHECK_NOT_NULL && c->n_cols) {
+    sl_buf_printf(&tail, "%s is NULL", c->cols[0]);
+    sl_buf_sql_str(q, tail.data);
+  } else if (!tail.len || !c->n_cols) {
+    sl_buf_sql_str(q, c->kind == SL_CHECK_SQL ? "returned by the check's sql" : "failed the check");
+  } else {
+    sl_buf_puts(q, "concat(");
+    col_value(q, c);
+    sl_buf_sql_str(q, tail.data);
+    sl_buf_putc(q, ')');
+  }
+  sl_buf_fini(&tail);
+}
+
 int sl_check_quarantine(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                         const struct sl_ingest_opts *opts, const char *table, const char *rel,
                         const struct sl_check_results *rs, size_t from, const char *run_id, int64_t limit,
@@ -110,7 +154,7 @@ int sl_check_quarantine(struct sl_duck *d, struct sl_catalog *cat, struct sl_sto
     sl_buf_printf(&q, "SELECT *, ");
     sl_buf_sql_str(&q, r->check->name);
     sl_buf_puts(&q, " AS _check, ");
-    sl_buf_sql_str(&q, r->message ? r->message : "failed");
+    row_reason(&q, r->check);
     sl_buf_puts(&q, " AS _reason, ");
     sl_buf_sql_str(&q, run_id);
     sl_buf_printf(&q, " AS _run_id, now()::TIMESTAMP AS _quarantined_at FROM ("

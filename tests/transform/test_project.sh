@@ -96,7 +96,16 @@ SELECT id, NULLIF(name, 'x') AS name FROM {{ ref('persons') }}
 EOF
 printf 'checks:\n  - table: v_people\n    columns:\n      name: [not_null]\n' > "$P/models/v_people.yml"
 expect_exit "view: a failing check fails the build" 1 S build --select v_people
-expect_eq "view: ... its failing row is in quarantine" "$(q 'select id, _check from quarantine.gold_v_people')" "10,not_null(name)"
+expect_eq "view: ... its failing row is in quarantine" "$(q 'select id, _check, _reason from quarantine.gold_v_people')" \
+  "10,not_null(name),name is NULL"
+cat > "$P/models/q.sql" <<'EOF2'
+SELECT * FROM (VALUES (1, 'a', 5), (1, 'z', 500)) t(id, grade, age)
+EOF2
+printf "checks:\n  - table: q\n    columns:\n      grade: [{accepted_values: [a, b]}]\n      age: [{between: {min: 1, max: 100}}]\n" > "$P/models/q.yml"
+S build --select q >/dev/null 2>&1
+expect_eq "quarantine: each row says why it failed" "$(q "select string_agg(_reason, '; ' ORDER BY _reason) from quarantine.silver_q")" \
+  "\"age = 500 is NULL or outside [1, 100]; grade = z is not an accepted value\""
+rm "$P/models/q.sql" "$P/models/q.yml"
 
 # --- a custom check's sql may ref models, name sources and call macros ---
 cat > "$P/models/orders_sql.yml" <<'EOF2'
