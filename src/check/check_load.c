@@ -117,28 +117,52 @@ static int bound(struct ctx *x, const struct sl_cfg_node *n, char **out) {
   return 0;
 }
 
+/* An error about check c, naming what it checks: "file:line:col: between on table
+ * silver.loan, column age: <fmt>" (file:line when there is no node). */
+static int check_err(struct ctx *x, const struct sl_check *c, const struct sl_cfg_node *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int check_err(struct ctx *x, const struct sl_check *c, const struct sl_cfg_node *at, const char *fmt, ...) {
+  struct sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_printf(&b, "%s on table %s", kind_names[c->kind], c->table);
+  for (size_t i = 0; i < c->n_cols; i++)
+    sl_buf_printf(&b, "%s%s", i ? ", " : c->n_cols > 1 ? ", columns " : ", column ", c->cols[i]);
+  sl_buf_puts(&b, ": ");
+  va_list ap;
+  va_start(ap, fmt);
+  sl_buf_vprintf(&b, fmt, ap);
+  va_end(ap);
+  int rc = at ? BAD(at, "%s", b.data ? b.data : "")
+              : sl_err_set(x->err, SL_ECONFIG, "%s:%d: %s", x->doc->file, c->line, b.data ? b.data : "");
+  sl_buf_fini(&b);
+  return rc;
+}
+
 /* The parameters of one check: p is the node after "kind:" (or NULL for a bare kind). */
 static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p, int table_level) {
   const struct sl_cfg_node *at = p;
   /* Shorthand values. */
   if (p && p->kind != SL_CFG_MAP) {
+    int rc = 0;
     switch (c->kind) {
     case SL_CHECK_UNIQUE:
       if (!table_level) return BAD(p, "unique on a column takes no value; list column sets under the table's checks:");
-      return scalar_list(x, p, &c->cols, &c->n_cols, "unique");
-    case SL_CHECK_ACCEPTED_VALUES: return scalar_list(x, p, &c->values, &c->n_values, "accepted_values");
+      rc = scalar_list(x, p, &c->cols, &c->n_cols, "unique");
+      break;
+    case SL_CHECK_ACCEPTED_VALUES: rc = scalar_list(x, p, &c->values, &c->n_values, "accepted_values"); break;
     case SL_CHECK_REGEX:
       if (p->kind != SL_CFG_SCALAR) return BAD(p, "regex takes a pattern");
-      c->pattern = sl_strdup(p->value);
-      return c->pattern ? 0 : sl_err_set(x->err, SL_ENOMEM, "out of memory");
+      if (!(c->pattern = sl_strdup(p->value))) rc = sl_err_set(x->err, SL_ENOMEM, "out of memory");
+      break;
     case SL_CHECK_SQL:
       if (p->kind != SL_CFG_SCALAR) return BAD(p, "sql takes a SELECT returning the failing rows");
-      c->sql = sl_strdup(p->value);
-      return c->sql ? 0 : sl_err_set(x->err, SL_ENOMEM, "out of memory");
+      if (!(c->sql = sl_strdup(p->value))) rc = sl_err_set(x->err, SL_ENOMEM, "out of memory");
+      break;
     default:
       if (p->kind == SL_CFG_SCALAR && !*p->value) break;
       return BAD(p, "%s takes a map of options (e.g. {min: 0, max: 1})", kind_names[c->kind]);
     }
+    if (rc) return rc;
     p = NULL;
   }
   for (size_t i = 0; p && i < p->n_items; i++) {
@@ -192,6 +216,8 @@ static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p
     } else if (!strcmp(k, "max_age") && c->kind == SL_CHECK_FRESHNESS) {
       if (o->kind != SL_CFG_SCALAR || duration_ms(o->value, &c->max_age_ms))
         return BAD(o, "max_age is a duration like 90s, 15m, 24h or 7d");
+      if (c->max_age_ms <= 0)
+        return BAD(o, "max_age must be a positive duration like 90s, 15m, 24h or 7d, not '%s'", o->value);
     } else if (!strcmp(k, "to") && c->kind == SL_CHECK_RELATIONSHIPS) {
       rc = bound(x, o, &c->to_table);
     } else if (!strcmp(k, "field") && c->kind == SL_CHECK_RELATIONSHIPS) {
@@ -202,23 +228,24 @@ static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p
     if (rc) return rc;
   }
   /* What each kind needs. */
-  const struct sl_cfg_node *where = at ? at : NULL;
   int need_col = c->kind != SL_CHECK_SQL && c->kind != SL_CHECK_ROW_COUNT && c->kind != SL_CHECK_SCHEMA;
-  if (need_col && !c->n_cols)
-    return where ? BAD(where, "%s needs a column (declare it under columns:, or give column:)", kind_names[c->kind])
-                 : sl_err_set(x->err, SL_ECONFIG, "%s:%d: %s needs a column", x->doc->file, c->line, kind_names[c->kind]);
   const char *need = NULL;
-  if (c->kind == SL_CHECK_ACCEPTED_VALUES && !c->n_values) need = "a list of values";
-  if (c->kind == SL_CHECK_REGEX && !c->pattern) need = "a pattern";
-  if (c->kind == SL_CHECK_SQL && !c->sql) need = "a SELECT returning the failing rows";
-  if (c->kind == SL_CHECK_RELATIONSHIPS && (!c->to_table || !c->to_col)) need = "to: <ns.table> and field: <column>";
-  if (c->kind == SL_CHECK_FRESHNESS && !c->max_age_ms) need = "max_age";
-  if (c->kind == SL_CHECK_SCHEMA && !c->n_values) need = "the expected columns and types";
-  if ((c->kind == SL_CHECK_BETWEEN || (c->kind >= SL_CHECK_ROW_COUNT && c->kind != SL_CHECK_FRESHNESS &&
-                                       c->kind != SL_CHECK_SCHEMA)) && !c->min && !c->max)
+  if (need_col && !c->n_cols) need = "a column (declare it under columns:, or give column:)";
+  else if (c->kind == SL_CHECK_ACCEPTED_VALUES && !c->n_values) need = "at least one value, e.g. [A, B, C]";
+  else if (c->kind == SL_CHECK_REGEX && !c->pattern) need = "a pattern";
+  else if (c->kind == SL_CHECK_SQL && !c->sql) need = "a SELECT returning the failing rows";
+  else if (c->kind == SL_CHECK_RELATIONSHIPS && (!c->to_table || !c->to_col))
+    need = "to: <ns.table or model> and field: <column>";
+  else if (c->kind == SL_CHECK_FRESHNESS && !c->max_age_ms) need = "max_age: a duration like 90s, 15m, 24h or 7d";
+  else if (c->kind == SL_CHECK_SCHEMA && !c->n_values) need = "the expected columns and types";
+  else if ((c->kind == SL_CHECK_BETWEEN || (c->kind >= SL_CHECK_ROW_COUNT && c->kind != SL_CHECK_FRESHNESS &&
+                                            c->kind != SL_CHECK_SCHEMA)) && !c->min && !c->max)
     need = "min, max or both";
-  if (need)
-    return sl_err_set(x->err, SL_ECONFIG, "%s:%d: %s needs %s", x->doc->file, c->line, kind_names[c->kind], need);
+  if (need) return check_err(x, c, at, "needs %s", need);
+  /* Bounds that are both numbers are compared here; others (dates, text) by the
+   * column's type when the check runs. */
+  if (c->min && c->max && is_number(c->min) && is_number(c->max) && strtod(c->min, NULL) > strtod(c->max, NULL))
+    return check_err(x, c, at, "min %s is above max %s", c->min, c->max);
   return 0;
 }
 

@@ -232,4 +232,27 @@ expect_exit "checks: an unknown kind is a config error" 2 S check --all
 expect_contains "checks: ... naming file:line:column" "$out" "checks.yml:4:12"
 rm "$P/checks/checks.yml"
 
+# --- check arguments: typed values, the schema short form, errors before any SQL ---
+P=$T/chk
+"$SLUICE" init "$P" >/dev/null
+printf 'id,d,name,ts\n1,1.0,x,2023-01-01\n2,2.0,y,2023-01-02\n3,3.0,z,2023-01-03\n' > "$T/v.csv"
+S ingest "$T/v.csv" --into bronze.v >/dev/null
+mkdir -p "$P/models" "$P/checks"
+echo "SELECT id, d, (d * 1.5)::DECIMAL(10,2) AS m, name, ts FROM {{ source('bronze', 'v') }}" > "$P/models/typed.sql"
+expect_ok "args: build the typed model" S build
+# chk COLUMN CHECK CODE NAME NEEDLE...: checks/c.yml with one CHECK on typed.COLUMN, then
+# `sluice check` exits CODE and says each NEEDLE.
+chk() {
+  local col=$1 check=$2 code=$3 name=$4
+  shift 4
+  printf 'checks:\n  - table: typed\n    columns:\n      %s: [%s]\n' "$col" "$check" > "$P/checks/c.yml"
+  expect_exit "args: $name exits $code" "$code" S check --all
+  for n in "$@"; do expect_contains "args: $name says '$n'" "$out" "$n"; done
+}
+# status JSON CHECK: "CHECK=status" of the named check in a JSON report.
+status() { echo "$1" | python3 -c 'import json,sys; print(" ".join(r["check"]+"="+r["status"] for r in json.load(sys.stdin) if r["check"]==sys.argv[1]))' "$2"; }
+chk d '{accepted_values: []}' 2 "no accepted values" "c.yml:4:" "accepted_values on table typed, column d: needs at least one value"
+chk d '{between: {min: 100, max: 10}}' 2 "min above max" "c.yml:4:" "between on table typed, column d: min 100 is above max 10"
+chk ts "{freshness: {max_age: '0'}}" 2 "a zero max_age" "c.yml:4:" "max_age must be a positive duration"
+
 finish
