@@ -138,6 +138,17 @@ static int check_err(struct ctx *x, const struct sl_check *c, const struct sl_cf
   return rc;
 }
 
+/* Schema's expected columns: every key of map m is a column, its value a type. */
+static int schema_cols(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *m) {
+  if (m->kind != SL_CFG_MAP) return BAD(m, "schema columns is a map of column: TYPE");
+  for (size_t j = 0; j < m->n_items; j++) {
+    if (m->items[j]->kind != SL_CFG_SCALAR) return BAD(m->items[j], "a column's type is a DuckDB type name");
+    if (push_str(&c->values, &c->n_values, m->items[j]->key) || push_str(&c->values, &c->n_values, m->items[j]->value))
+      return sl_err_set(x->err, SL_ENOMEM, "out of memory");
+  }
+  return 0;
+}
+
 /* The parameters of one check: p is the node after "kind:" (or NULL for a bare kind). */
 static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p, int table_level) {
   const struct sl_cfg_node *at = p;
@@ -164,6 +175,15 @@ static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p
     }
     if (rc) return rc;
     p = NULL;
+  } else if (p && c->kind == SL_CHECK_SCHEMA) {
+    /* The short form maps every key to a column's type, so that a column may be named
+     * name or severity; options go with the long form {columns: {...}, severity: warn}. */
+    const struct sl_cfg_node *cols = sl_cfg_get(p, "columns");
+    if (!cols || cols->kind != SL_CFG_MAP) {
+      int rc = schema_cols(x, c, p);
+      if (rc) return rc;
+      p = NULL;
+    }
   }
   for (size_t i = 0; p && i < p->n_items; i++) {
     const struct sl_cfg_node *o = p->items[i];
@@ -182,21 +202,10 @@ static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p
       rc = bound(x, o, &c->name);
     } else if (!strcmp(k, "column") && table_level && c->kind != SL_CHECK_SCHEMA) {
       rc = scalar_list(x, o, &c->cols, &c->n_cols, "column");
-    } else if (!strcmp(k, "columns") && (c->kind == SL_CHECK_UNIQUE || c->kind == SL_CHECK_SCHEMA)) {
-      if (c->kind == SL_CHECK_UNIQUE) rc = scalar_list(x, o, &c->cols, &c->n_cols, "columns");
-      else {
-        if (o->kind != SL_CFG_MAP) return BAD(o, "schema columns is a map of column: TYPE");
-        for (size_t j = 0; j < o->n_items && !rc; j++) {
-          if (o->items[j]->kind != SL_CFG_SCALAR) return BAD(o->items[j], "a column's type is a DuckDB type name");
-          if (push_str(&c->values, &c->n_values, o->items[j]->key) ||
-              push_str(&c->values, &c->n_values, o->items[j]->value))
-            rc = sl_err_set(x->err, SL_ENOMEM, "out of memory");
-        }
-      }
-    } else if (c->kind == SL_CHECK_SCHEMA) {
-      if (o->kind != SL_CFG_SCALAR) return BAD(o, "a column's type is a DuckDB type name");
-      if (push_str(&c->values, &c->n_values, k) || push_str(&c->values, &c->n_values, o->value))
-        rc = sl_err_set(x->err, SL_ENOMEM, "out of memory");
+    } else if (!strcmp(k, "columns") && c->kind == SL_CHECK_UNIQUE) {
+      rc = scalar_list(x, o, &c->cols, &c->n_cols, "columns");
+    } else if (!strcmp(k, "columns") && c->kind == SL_CHECK_SCHEMA) {
+      rc = schema_cols(x, c, o);
     } else if (!strcmp(k, "values") && c->kind == SL_CHECK_ACCEPTED_VALUES) {
       rc = scalar_list(x, o, &c->values, &c->n_values, "values");
     } else if (!strcmp(k, "pattern") && c->kind == SL_CHECK_REGEX) {
@@ -222,6 +231,8 @@ static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p
       rc = bound(x, o, &c->to_table);
     } else if (!strcmp(k, "field") && c->kind == SL_CHECK_RELATIONSHIPS) {
       rc = bound(x, o, &c->to_col);
+    } else if (c->kind == SL_CHECK_SCHEMA) {
+      return BAD(o, "schema has no option '%s'; with columns: given, the columns and their types go under it", k);
     } else {
       return BAD(o, "%s has no option '%s'", kind_names[c->kind], k);
     }

@@ -254,5 +254,13 @@ status() { echo "$1" | python3 -c 'import json,sys; print(" ".join(r["check"]+"=
 chk d '{accepted_values: []}' 2 "no accepted values" "c.yml:4:" "accepted_values on table typed, column d: needs at least one value"
 chk d '{between: {min: 100, max: 10}}' 2 "min above max" "c.yml:4:" "between on table typed, column d: min 100 is above max 10"
 chk ts "{freshness: {max_age: '0'}}" 2 "a zero max_age" "c.yml:4:" "max_age must be a positive duration"
+printf 'checks:\n  - table: typed\n    checks:\n      - schema: {id: BIGINT, name: INTEGER}\n      - schema: {columns: {id: BIGINT, name: VARCHAR}, name: p_long, severity: warn}\n' > "$P/checks/c.yml"
+out=$(S check --all --format json)
+expect_eq "args: the schema short form reads name as a column" "$(status "$out" schema)" "schema=fail"
+expect_contains "args: ... and says how it differs" "$out" "column name is VARCHAR, not INTEGER"
+expect_eq "args: the long form takes options" "$(status "$out" p_long)" "p_long=pass"
+printf 'checks:\n  - table: typed\n    checks:\n      - schema: {columns: {id: BIGINT}, sevrity: warn}\n' > "$P/checks/c.yml"
+expect_exit "args: an unknown option of the long form" 2 S check --all
+expect_contains "args: ... is named" "$out" "schema has no option 'sevrity'"
 
 finish
