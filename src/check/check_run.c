@@ -2,7 +2,7 @@
  * relationships, a query) selecting the failing rows: the count decides pass or fail
  * (with `mostly`), and a sample is kept. Aggregate checks measure one value (row count,
  * age, mean, ...) and compare it with the bounds. */
-#include "check/check.h"
+#include "check/check_int.h"
 
 #include "core/metrics.h"
 #include "core/buf.h"
@@ -62,8 +62,6 @@ static char *render_this(const char *sql, const char *rel) {
   return sl_buf_take(&b);
 }
 
-/* The failing rows of a row check, as a query over rel. */
-char *sl_check_failing_sql(const struct sl_check *c, const char *rel);
 char *sl_check_failing_sql(const struct sl_check *c, const char *rel) {
   struct sl_buf b;
   sl_buf_init(&b);
@@ -77,7 +75,9 @@ char *sl_check_failing_sql(const struct sl_check *c, const char *rel) {
   case SL_CHECK_ACCEPTED_VALUES:
     sl_buf_printf(&b, "SELECT * FROM %s WHERE ", rel);
     sl_buf_sql_ident(&b, col);
-    sl_buf_puts(&b, "::VARCHAR NOT IN (");
+    /* String literals, which DuckDB casts to the column's type: 1.0 in a DOUBLE
+     * column is the accepted value 1 (check_args.c made sure each one casts). */
+    sl_buf_puts(&b, " NOT IN (");
     for (size_t i = 0; i < c->n_values; i++) {
       if (i) sl_buf_puts(&b, ", ");
       sl_buf_sql_str(&b, c->values[i]);
@@ -295,7 +295,8 @@ int sl_check_run(struct sl_duck *d, const struct sl_check *c, const char *table,
   struct sl_check_result *r = push(out, c, table);
   if (!r) return sl_err_set(err, SL_ENOMEM, "out of memory");
   struct sl_err e = {0};
-  int rc = c->kind < SL_CHECK_ROW_COUNT ? row_check(d, c, rel, r, &e) : aggregate_check(d, c, rel, r, &e);
+  int rc = sl_check_args(d, c, table, rel, &e);
+  if (!rc) rc = c->kind < SL_CHECK_ROW_COUNT ? row_check(d, c, rel, r, &e) : aggregate_check(d, c, rel, r, &e);
   if (rc) {
     r->status = SL_CHECK_ERROR;
     sl_free(r->message);

@@ -2,7 +2,7 @@
  * quarantine table per checked table (quarantine.<ns>_<table>); every result of a run
  * goes to audit.check_results, for history and the UI. Both are ordinary lake tables,
  * appended in one snapshot per run, their small files packed as they gather. */
-#include "check/check.h"
+#include "check/check_int.h"
 
 #include "core/buf.h"
 #include "core/log.h"
@@ -10,8 +10,6 @@
 #include "sql/sql.h"
 
 #include <string.h>
-
-char *sl_check_failing_sql(const struct sl_check *c, const char *rel);
 
 /* A table appended once per run would gain a file per run, and every reader of it
  * would open them all: once this many small files (under a quarter of the target file

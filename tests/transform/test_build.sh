@@ -262,5 +262,34 @@ expect_eq "args: the long form takes options" "$(status "$out" p_long)" "p_long=
 printf 'checks:\n  - table: typed\n    checks:\n      - schema: {columns: {id: BIGINT}, sevrity: warn}\n' > "$P/checks/c.yml"
 expect_exit "args: an unknown option of the long form" 2 S check --all
 expect_contains "args: ... is named" "$out" "schema has no option 'sevrity'"
+cat > "$P/checks/c.yml" <<'YAML'
+checks:
+  - table: typed
+    columns:
+      d:
+        - accepted_values: {values: [1, 2, 3], name: p_double}
+        - accepted_values: {values: [1, 2], name: f_double}
+      m: [{accepted_values: {values: [1.5, 3, 4.5], name: p_decimal}}]
+      name: [{accepted_values: {values: [x, y, z], name: p_text}}]
+      ts: [{accepted_values: {values: [2023-01-01, 2023-01-02, 2023-01-03], name: p_date}}]
+YAML
+out=$(S check --all --format json)
+expect_eq "args: accepted_values compare in the column's type (DOUBLE, DECIMAL, text, DATE)" \
+  "$(for c in p_double f_double p_decimal p_text p_date; do status "$out" $c; done | xargs)" \
+  "p_double=pass f_double=fail p_decimal=pass p_text=pass p_date=pass"
+expect_contains "args: ... f_double fails one row" "$out" '"check":"f_double","severity":"error","status":"fail","failing":1'
+chk d '{accepted_values: [1, 2, abc]}' 1 "a value not of the type" "c.yml:4:" \
+  "check accepted_values(d) on table silver.typed: accepted value 'abc' is not a value of column d's type DOUBLE"
+chk id '{accepted_values: [1.5, 2]}' 1 "a value an integer column cannot hold" \
+  "accepted value '1.5' is not a value of column id's type BIGINT"
+chk d '{between: {min: abc}}' 1 "a bound not of the type" "c.yml:4:" \
+  "check between(d) on table silver.typed: min 'abc' is not a value of column d's type DOUBLE"
+chk ts '{between: {min: 2024-01-01, max: 2023-01-01}}' 1 "min above max (dates)" "column ts: min 2024-01-01 is above max 2023-01-01"
+chk ts '{between: {min: 2023-01-02}}' 1 "a date bound fails rows, not the query" "1 of 3 rows fail"
+chk nope '{not_null: {name: nn}}' 1 "a column the table lacks" "c.yml:4:" \
+  "check nn: column nope not in table silver.typed; its columns are id, d, m, name, ts"
+chk id '{relationships: {to: bronze.v, field: nope}}' 1 "a field the target lacks" \
+  "check relationships(id): field nope not in table bronze.v; its columns are id, d, name, ts"
+chk id '{relationships: {to: bronze.gone, field: id}}' 1 "a target that does not exist" "table bronze.gone (its to:) does not exist"
 
 finish
