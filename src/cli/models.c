@@ -126,6 +126,24 @@ static int render_check_sql(struct sl_project *p, struct sl_models *ms, struct s
   return rc;
 }
 
+/* A table named in check c as a model's name becomes that model's ns.table; any other
+ * name must already be ns.table. */
+static int check_table(const struct sl_models *ms, const struct sl_check *c, char **name, const char *what,
+                       struct sl_err *err) {
+  int m = sl_models_find(ms, *name);
+  if (m >= 0) {
+    char *q = sl_asprintf("%s.%s", ms->v[m].ns, ms->v[m].name);
+    if (!q) return sl_err_set(err, SL_ENOMEM, "out of memory");
+    sl_free(*name);
+    *name = q;
+    return 0;
+  }
+  if (!strchr(*name, '.'))
+    return sl_err_set(err, SL_EINVAL, "%s:%d: %s '%s' of check %s is neither a model nor ns.table", c->file,
+                      c->line, what, *name, c->name);
+  return 0;
+}
+
 int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_checks *cs, struct sl_err *err) {
   memset(cs, 0, sizeof *cs);
   int rc = sl_models_load(p->root, p->build.models, p->build.default_namespace, ms, err);
@@ -139,21 +157,14 @@ int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_che
   if (!rc) rc = sl_checks_load_node(&p->doc, sl_cfg_get(p->doc.root, "checks"), cs, err);
   sl_free(dir);
   sl_free(cdir);
-  /* A check on a model names its output table; files are named from the project. */
+  /* A check on a model names its output table, and so does a relationships check's
+   * to:; files are named from the project. */
   size_t rl = strlen(p->root);
   for (size_t i = 0; !rc && i < cs->n; i++) {
     struct sl_check *c = &cs->v[i];
     if (!strncmp(c->file, p->root, rl) && c->file[rl] == '/') memmove(c->file, c->file + rl + 1, strlen(c->file + rl));
-    int m = sl_models_find(ms, c->table);
-    if (m >= 0) {
-      char *q = sl_asprintf("%s.%s", ms->v[m].ns, ms->v[m].name);
-      if (!q) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-      sl_free(c->table);
-      c->table = q;
-    } else if (!strchr(c->table, '.')) {
-      rc = sl_err_set(err, SL_EINVAL, "%s:%d: table '%s' is neither a model nor ns.table", c->file, c->line,
-                      c->table);
-    }
+    rc = check_table(ms, c, &c->table, "table", err);
+    if (!rc && c->to_table) rc = check_table(ms, c, &c->to_table, "relationships to:", err);
   }
   for (size_t i = 0; !rc && i < cs->n; i++) rc = render_check_sql(p, ms, &cs->v[i], err);
   if (!rc) rc = check_edges(ms, cs, err);

@@ -291,5 +291,8 @@ chk nope '{not_null: {name: nn}}' 1 "a column the table lacks" "c.yml:4:" \
 chk id '{relationships: {to: bronze.v, field: nope}}' 1 "a field the target lacks" \
   "check relationships(id): field nope not in table bronze.v; its columns are id, d, name, ts"
 chk id '{relationships: {to: bronze.gone, field: id}}' 1 "a target that does not exist" "table bronze.gone (its to:) does not exist"
+chk id '{relationships: {to: typed, field: id}}' 0 "a model's name as relationships to:" "relationships(id)"
+chk id '{relationships: {to: nosuchmodel, field: id}}' 2 "a target neither model nor ns.table" \
+  "'nosuchmodel' of check relationships(id) is neither a model nor ns.table"
 
 finish
