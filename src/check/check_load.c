@@ -346,6 +346,26 @@ int sl_checks_load_node(const struct sl_cfg_doc *doc, const struct sl_cfg_node *
   return 0;
 }
 
+/* A .yml file in a checks folder holds checks, under a top-level checks: list: one
+ * with other keys only (a dbt schema file, say) would otherwise be skipped without a
+ * word. An empty file declares nothing. */
+static int file_checks(const struct sl_cfg_doc *doc, struct sl_checks *out, struct sl_err *err) {
+  const struct sl_cfg_node *checks = sl_cfg_get(doc->root, "checks");
+  if (checks || !doc->root->n_items) return sl_checks_load_node(doc, checks, out, err);
+  struct sl_buf keys;
+  sl_buf_init(&keys);
+  for (size_t i = 0; i < doc->root->n_items && i < 5; i++)
+    sl_buf_printf(&keys, "%s%s", i ? ", " : "", doc->root->items[i]->key);
+  if (doc->root->n_items > 5) sl_buf_puts(&keys, ", ...");
+  int rc = sl_err_set(err, SL_ECONFIG,
+                      "%s: not a sluice checks file: it has no top-level checks: list (its keys: %s). .yml files "
+                      "under the models and checks folders declare checks as `checks:` followed by entries "
+                      "`- table: <ns.table or model>`; move other YAML out of these folders",
+                      doc->file, keys.data ? keys.data : "");
+  sl_buf_fini(&keys);
+  return rc;
+}
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static int walk(const char *dir, struct sl_checks *out, struct sl_err *err) {
@@ -373,7 +393,7 @@ static int walk(const char *dir, struct sl_checks *out, struct sl_err *err) {
     } else if ((len > 4 && !strcmp(path + len - 4, ".yml")) || (len > 5 && !strcmp(path + len - 5, ".yaml"))) {
       struct sl_cfg_doc doc = {0};
       rc = sl_cfg_load(path, &doc, err);
-      if (!rc) rc = sl_checks_load_node(&doc, sl_cfg_get(doc.root, "checks"), out, err);
+      if (!rc) rc = file_checks(&doc, out, err);
       sl_cfg_doc_fini(&doc);
     }
     sl_free(path);

@@ -23,7 +23,8 @@ const struct sl_cfg_section sl_build_section = {
     "build",
     (const struct sl_opt[]){
         {"models", SL_OPT_STR, offsetof(struct sl_build_cfg, models), "models", 0, -1, NULL,
-         "Folder of the models (`.sql` files, searched recursively) and their checks (`.yml`).", 0},
+         "Folder of the models (`.sql` files, searched recursively) and their checks (`.yml` files, each with a "
+         "top-level `checks:` list).", 0},
         {"default_namespace", SL_OPT_STR, offsetof(struct sl_build_cfg, default_namespace), "silver", 0, -1, NULL,
          "Namespace of a model whose config() names none.", 0},
         {"threads", SL_OPT_INT, offsetof(struct sl_build_cfg, threads), "2", 1, 64, NULL,

@@ -294,5 +294,13 @@ chk id '{relationships: {to: bronze.gone, field: id}}' 1 "a target that does not
 chk id '{relationships: {to: typed, field: id}}' 0 "a model's name as relationships to:" "relationships(id)"
 chk id '{relationships: {to: nosuchmodel, field: id}}' 2 "a target neither model nor ns.table" \
   "'nosuchmodel' of check relationships(id) is neither a model nor ns.table"
+rm "$P/checks/c.yml"
+printf 'version: 2\nmodels:\n  - name: typed\n' > "$P/models/schema.yml"
+expect_exit "args: a .yml without checks: under models/ is refused" 2 S check --all
+expect_contains "args: ... naming the file and what is expected" "$out" \
+  "models/schema.yml: not a sluice checks file: it has no top-level checks: list (its keys: version, models)"
+printf '# nothing yet\n' > "$P/models/schema.yml"
+expect_ok "args: an empty .yml declares nothing" S check --all
+rm "$P/models/schema.yml"
 
 finish
