@@ -1,6 +1,7 @@
 /* cmd_config.c: `sluice config check|show|reference`. */
 #include "cli/cmd_common.h"
 
+#include "check/check.h"
 #include "core/mem.h"
 
 #include <stdio.h>
@@ -8,7 +9,8 @@
 
 static const char *usage =
     "usage: sluice config [check|show|reference] [--project DIR]\n\n"
-    "  check      load sluice.yaml and report the first error with file:line:column (default)\n"
+    "  check      load sluice.yaml (its checks: too) and report the first error with\n"
+    "             file:line:column (default)\n"
     "  show       print every option's value after defaults and environment overrides\n"
     "             (secrets are shown as ***)\n"
     "  reference  print the configuration reference in Markdown (docs/configuration.md)\n";
@@ -74,8 +76,17 @@ int sl_cmd_config(int argc, char **argv) {
   struct sl_err err = {0};
   struct sl_project *p = NULL;
   if (sl_project_load(dir, &p, &err)) return sl_cli_fail("config", &err);
-  if (!strcmp(what, "show")) show(p);
-  else printf("%s: ok\n", p->config_path);
+  int rc = 0;
+  if (!strcmp(what, "show")) {
+    show(p);
+  } else {
+    /* checks: is read by `sluice check` and `sluice build`; the same loader finds the
+     * same errors here. */
+    struct sl_checks cs = {0};
+    if (sl_checks_load_node(&p->doc, sl_cfg_get(p->doc.root, "checks"), &cs, &err)) rc = sl_cli_fail("config", &err);
+    else printf("%s: ok\n", p->config_path);
+    sl_checks_fini(&cs);
+  }
   sl_project_free(p);
-  return 0;
+  return rc;
 }

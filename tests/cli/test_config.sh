@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# test_config.sh: `sluice config`: a good file checks, errors name file:line:column and
-# exit 2, environment overrides win, and docs/configuration.md matches the tables.
+# test_config.sh: `sluice config`: a good file checks, errors (of checks: too) name
+# file:line:column and exit 2, environment overrides win, and docs/configuration.md
+# matches the tables.
 source "$(dirname "$0")/../lib.sh"
 P=$T/proj
 "$SLUICE" init "$P" >/dev/null
@@ -28,6 +29,12 @@ expect_exit "syntax" 2 "$SLUICE" config check --project "$P"
 expect_contains "syntax position" "$out" "sluice.yaml:4:1: YAML syntax error"
 expect_exit "any command reports it" 2 "$SLUICE" tables --project "$P"
 expect_contains "tables reports the position" "$out" "sluice.yaml:4:1"
+printf 'name: x\nchecks:\n  - table: bronze.t\n    columns:\n      id: [not_nul]\n' > "$P/sluice.yaml"
+expect_exit "checks: is checked" 2 "$SLUICE" config check --project "$P"
+expect_contains "checks: ... by the loader sluice check uses" "$out" "sluice.yaml:5:12: unknown check 'not_nul'"
+printf 'name: x\nchecks:\n  table: bronze.t\n' > "$P/sluice.yaml"
+expect_exit "checks: that is not a list" 2 "$SLUICE" config check --project "$P"
+expect_contains "checks: ... says what it should be" "$out" "checks: is a list of entries"
 
 expect_eq "docs/configuration.md is current" "$("$SLUICE" config reference | sha256sum)" "$(sha256sum < "$SL_SRC/docs/configuration.md")"
 finish
