@@ -7,6 +7,7 @@
 #include "core/metrics.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/progress.h"
 #include "core/time.h"
 #include "sql/sql.h"
 
@@ -270,8 +271,10 @@ static int aggregate_check(struct sl_duck *d, const struct sl_check *c, const ch
     r->observed = sl_asprintf("%lld", (long long)(age / 1000));
     int ok = age <= c->max_age_ms;
     r->status = ok ? SL_CHECK_PASS : failed(c);
-    if (!ok) r->message = sl_asprintf("the newest row is %llds old; at most %llds allowed", (long long)(age / 1000),
-                                      (long long)(c->max_age_ms / 1000));
+    char have[32], allowed[32];
+    sl_human_duration(age / 1000, have, sizeof have);
+    sl_human_duration(c->max_age_ms / 1000, allowed, sizeof allowed);
+    if (!ok) r->message = sl_asprintf("the newest row is %s old; at most %s allowed", have, allowed);
     return 0;
   }
   r->observed = v;

@@ -7,7 +7,9 @@
 #include "cli/output.h"
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/progress.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int table_exists(struct sl_catalog *cat, const char *ns, const char *t) {
@@ -175,6 +177,16 @@ fail:
   return rc;
 }
 
+/* The measured value as shown: a freshness age, kept in seconds in JSON, reads as a
+ * duration in the table. */
+static char *observed(const struct sl_check_result *r, enum sl_out_format fmt) {
+  if (!r->observed) return NULL;
+  if (r->check->kind != SL_CHECK_FRESHNESS || fmt != SL_OUT_TABLE) return sl_strdup(r->observed);
+  char human[32];
+  sl_human_duration(strtoll(r->observed, NULL, 10), human, sizeof human);
+  return sl_strdup(human);
+}
+
 void sl_cli_print_checks(const struct sl_check_results *rs, enum sl_out_format fmt) {
   const char *names[] = {"table", "check", "severity", "status", "failing", "total", "observed", "message", "where"};
   const enum sl_cell_kind kinds[] = {SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_NUM,
@@ -191,7 +203,7 @@ void sl_cli_print_checks(const struct sl_check_results *rs, enum sl_out_format f
                       sl_strdup(sl_check_status_name(r->status)),
                       row ? sl_asprintf("%lld", (long long)r->failing) : NULL,
                       row ? sl_asprintf("%lld", (long long)r->total) : NULL,
-                      r->observed ? sl_strdup(r->observed) : NULL,
+                      observed(r, fmt),
                       r->message ? sl_strdup(r->message) : NULL,
                       sl_asprintf("%s:%d", c->file, c->line)};
     sl_rows_add(&out, cells);

@@ -1,4 +1,5 @@
-/* progress.c: terminal progress bar. Never writes anything when not on a terminal, so
+/* progress.c: terminal progress bar, and the human sizes and durations it (and other
+ * messages) shows. The bar never writes anything when not on a terminal, so
  * scripted output stays clean. */
 #include "core/progress.h"
 
@@ -17,6 +18,19 @@ void sl_human_bytes(double b, char *out, int cap) {
     i++;
   }
   snprintf(out, (size_t)cap, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+void sl_human_duration(int64_t secs, char *out, int cap) {
+  static const struct { char u; int64_t s; } units[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+  const char *sign = secs < 0 ? "-" : "";
+  uint64_t v = secs < 0 ? (uint64_t)0 - (uint64_t)secs : (uint64_t)secs;
+  size_t i = 0;
+  while (i < 3 && v < (uint64_t)units[i].s) i++;
+  uint64_t big = v / (uint64_t)units[i].s, rest = i < 3 ? v % (uint64_t)units[i].s / (uint64_t)units[i + 1].s : 0;
+  if (rest)
+    snprintf(out, (size_t)cap, "%s%llu%c %llu%c", sign, (unsigned long long)big, units[i].u, (unsigned long long)rest,
+             units[i + 1].u);
+  else snprintf(out, (size_t)cap, "%s%llu%c", sign, (unsigned long long)big, units[i].u);
 }
 
 void sl_progress_begin(struct sl_progress *p, const char *label, int64_t total_bytes) {

@@ -25,5 +25,8 @@ void sl_progress_update(struct sl_progress *p, int64_t done_bytes, int64_t rows)
 void sl_progress_end(struct sl_progress *p, int64_t done_bytes, int64_t rows);
 /* "1.5 MB", "312 kB": human sizes for messages. */
 void sl_human_bytes(double bytes, char *out, int cap);
+/* "1055d 13h", "2h 5m", "42s": a duration in seconds as its two largest units (the
+ * smaller one left out when 0), for messages. */
+void sl_human_duration(int64_t secs, char *out, int cap);
 
 #endif

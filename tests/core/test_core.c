@@ -1,10 +1,12 @@
-/* test_core.c: errors, buffers and quoting, paths, atomic writes, time parsing. */
+/* test_core.c: errors, buffers and quoting, paths, atomic writes, time parsing, human
+ * durations. */
 #include "test.h"
 
 #include "core/buf.h"
 #include "core/err.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/progress.h"
 #include "core/time.h"
 
 #include <sys/stat.h>
@@ -119,11 +121,30 @@ static void test_time(void) {
   CHECK(u1[14] == '4');
 }
 
+static void test_human_duration(void) {
+  char b[32];
+  sl_human_duration(91202906, b, sizeof b);
+  CHECK_STR(b, "1055d 14h");
+  sl_human_duration(86400, b, sizeof b);
+  CHECK_STR(b, "1d");
+  sl_human_duration(7500, b, sizeof b);
+  CHECK_STR(b, "2h 5m");
+  sl_human_duration(61, b, sizeof b);
+  CHECK_STR(b, "1m 1s");
+  sl_human_duration(42, b, sizeof b);
+  CHECK_STR(b, "42s");
+  sl_human_duration(0, b, sizeof b);
+  CHECK_STR(b, "0s");
+  sl_human_duration(-90, b, sizeof b);
+  CHECK_STR(b, "-1m 30s");
+}
+
 int main(void) {
   TEST_RUN(test_err);
   TEST_RUN(test_quoting);
   TEST_RUN(test_paths);
   TEST_RUN(test_atomic_write);
   TEST_RUN(test_time);
+  TEST_RUN(test_human_duration);
   return TEST_DONE();
 }

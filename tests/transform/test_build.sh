@@ -294,6 +294,12 @@ chk id '{relationships: {to: bronze.gone, field: id}}' 1 "a target that does not
 chk id '{relationships: {to: typed, field: id}}' 0 "a model's name as relationships to:" "relationships(id)"
 chk id '{relationships: {to: nosuchmodel, field: id}}' 2 "a target neither model nor ns.table" \
   "'nosuchmodel' of check relationships(id) is neither a model nor ns.table"
+chk ts '{freshness: {max_age: 1h}}' 1 "a stale table" "the newest row is "
+line=$(S check --all | grep 'freshness(ts)')
+[[ "$line" =~ \ [0-9]+d(\ [0-9]+h)?\ +the\ newest\ row\ is\ [0-9]+d(\ [0-9]+h)?\ old\;\ at\ most\ 1h\ allowed ]] &&
+  ok "args: freshness reads as a duration in text" || fail "args: freshness reads as a duration in text: $line"
+expect_eq "args: ... and stays seconds in JSON" \
+  "$(S check --all --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["observed"].isdigit())')" "True"
 rm "$P/checks/c.yml"
 printf 'version: 2\nmodels:\n  - name: typed\n' > "$P/models/schema.yml"
 expect_exit "args: a .yml without checks: under models/ is refused" 2 S check --all
