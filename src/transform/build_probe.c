@@ -10,7 +10,9 @@
  *   window over other columns, so its plan answers for whatever SQL the model holds.
  * - An input without the key is read as its new rows only: right for a model that maps
  *   rows, not for one that groups, windows or limits them, which the unoptimized plan
- *   shows as such an operator above the stand-in's scan. */
+ *   shows as such an operator above the stand-in's scan, nor for one that reads it on
+ *   the looked-up side of an outer, semi, anti, mark or single join (new rows there
+ *   change rows built before). */
 #include "transform/build_int.h"
 
 #include "core/buf.h"
@@ -18,6 +20,7 @@
 #include "sql/sql.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The stand-in for input i: an empty table of its columns; cols: those, when wanted. */
@@ -87,7 +90,25 @@ struct walk {
   const char *cte[32];
   size_t n_cte;
   int overflow;
+  char side[96]; /* for op "SIDE": the join and the side the probe is on */
 };
+
+/* 1 if a join (name, Join Type jt) may read the new rows of an input on child idx as
+ * they are: every output row they give is new and no row built before changes. That
+ * holds for either side of an inner join, and for the side an outer, semi, anti, mark
+ * or single (scalar subquery) join keeps or filters; not for the side whose rows the
+ * other side's rows look up (a new row there changes or removes rows built before). */
+static int join_side_ok(const char *name, const char *jt, size_t idx) {
+  if (!strncmp(name, "ASOF", 4)) return idx == 0;
+  if (!jt || !strcmp(jt, "INNER")) return 1;
+  static const char *const left[] = {"LEFT", "SEMI", "ANTI", "MARK", "SINGLE", NULL};
+  static const char *const right[] = {"RIGHT", "RIGHT_SEMI", "RIGHT_ANTI", NULL};
+  for (int k = 0; left[k]; k++)
+    if (!strcmp(jt, left[k])) return idx == 0;
+  for (int k = 0; right[k]; k++)
+    if (!strcmp(jt, right[k])) return idx == 1;
+  return 0; /* FULL, OUTER, or one not known here */
+}
 
 static int reads_probe_here(json_t *node, const struct walk *w) {
   if (is_probe_scan(node)) return 1;
@@ -106,12 +127,18 @@ static int plan_reads_probe(json_t *node, struct walk *w) {
   int found = 0, sides = 0;
   const char *name = json_string_value(json_object_get(node, "name"));
   int is_cte = name && !strncmp(name, "CTE", 3) && name[3 + strspn(name + 3, " ")] == '\0';
+  int is_join = name && (strstr(name, "JOIN") || strstr(name, "CROSS_PRODUCT"));
+  const char *jt = json_string_value(json_object_get(json_object_get(node, "extra_info"), "Join Type"));
   size_t i;
   json_t *kid;
   json_array_foreach(json_object_get(node, "children"), i, kid) {
     int f = plan_reads_probe(kid, w);
     found |= f;
     sides += f;
+    if (f && is_join && !w->op && !join_side_ok(name, jt, i)) {
+      w->op = "SIDE";
+      snprintf(w->side, sizeof w->side, "%s join (%s)", jt ? jt : "an", name);
+    }
     /* A CTE's first child defines it; the others may scan it. */
     const char *ix = json_string_value(json_object_get(json_object_get(node, "extra_info"), "Table Index"));
     if (is_cte && i == 0 && f && ix) {
@@ -139,7 +166,11 @@ int sl_build_probe_row_wise(struct sl_bctx *x, const struct sl_model *m, char **
   json_t *node;
   json_array_foreach(tree, k, node) plan_reads_probe(node, &w);
   const char *op = w.overflow && !w.op ? "CTE" : w.op, *t = m->deps[i].table;
-  if (!rc && op && !strcmp(op, "JOIN"))
+  if (!rc && op && !strcmp(op, "SIDE"))
+    *why = sl_asprintf("input %s is read by a %s on the side the other rows look up: its new rows change rows "
+                       "built before (an outer join's optional side, IN, EXISTS, EXCEPT or a scalar subquery)",
+                       t, w.side);
+  else if (!rc && op && !strcmp(op, "JOIN"))
     *why = m->n_key ? sl_asprintf("input %s lacks a column of the unique key and the model joins it with itself", t)
                     : sl_asprintf("the model has no unique_key and joins input %s with itself", t);
   else if (!rc && op)

@@ -134,6 +134,39 @@ expect_exit "config: partition on a view" 2 S build --select inc
 expect_contains "config: ... saying it applies to tables" "$out" "partition applies to tables"
 rm "$P/models/inc.sql"
 
+# --- incremental models whose new input rows change rows built before: built in full ---
+printf 'id,cust\n1,1\n2,2\n3,3\n' > "$T/fact.csv"
+printf 'cust,name\n1,alice\n2,bob\n' > "$T/dim1.csv"
+printf 'cust,name\n3,carol\n' > "$T/dim2.csv"
+printf 'order_id\n1\n' > "$T/cancel1.csv"
+printf 'order_id\n2\n1\n' > "$T/cancel2.csv"
+S ingest "$T/fact.csv" --into bronze.fact >/dev/null
+S ingest "$T/dim1.csv" --into bronze.dim >/dev/null
+S ingest "$T/cancel1.csv" --into bronze.cancels >/dev/null
+cat > "$P/models/named.sql" <<'EOF2'
+{{ config(materialized='incremental', unique_key='id') }}
+SELECT f.id, d.name FROM {{ source('bronze', 'fact') }} f LEFT JOIN {{ source('bronze', 'dim') }} d ON f.cust = d.cust
+EOF2
+cat > "$P/models/open_ids.sql" <<'EOF2'
+{{ config(materialized='incremental') }}
+SELECT id FROM {{ source('bronze', 'fact') }} f
+WHERE NOT EXISTS (SELECT 1 FROM {{ source('bronze', 'cancels') }} c WHERE c.order_id = f.id)
+EOF2
+cat > "$P/models/cancelled.sql" <<'EOF2'
+{{ config(materialized='incremental') }}
+SELECT id FROM {{ source('bronze', 'fact') }} WHERE id IN (SELECT order_id FROM {{ source('bronze', 'cancels') }})
+EOF2
+S build --select "named open_ids cancelled" >/dev/null
+S ingest "$T/dim2.csv" --into bronze.dim >/dev/null
+S ingest "$T/cancel2.csv" --into bronze.cancels >/dev/null
+out=$(S build --select "named open_ids cancelled" --format json)
+expect_contains "left join: a new row on its optional side builds in full" "$out" "input bronze.dim is read by a LEFT join"
+expect_eq "left join: ... every row keeps its match" "$(q "select string_agg(coalesce(name, '-'), ',' ORDER BY id) from silver.named")" '"alice,bob,carol"'
+expect_contains "not exists: a new row of the subquery builds in full" "$out" "input bronze.cancels is read by a MARK join"
+expect_eq "not exists: ... cancelled orders leave" "$(q "select string_agg(id::VARCHAR, ',' ORDER BY id) from silver.open_ids")" "3"
+expect_eq "in: ... an order cancelled twice is there once" "$(q "select string_agg(id::VARCHAR, ',' ORDER BY id) from silver.cancelled")" '"1,2"'
+rm "$P/models/named.sql" "$P/models/open_ids.sql" "$P/models/cancelled.sql"
+
 # --- models that are not SQL, and names that are not there ---
 printf "{{ config(materialized='table') }}\n-- to do\n" > "$P/models/empty.sql"
 expect_exit "empty: a model without SQL is a config error" 2 S build --select empty
