@@ -361,6 +361,19 @@ static int set_value(const struct sl_opt *o, void *out, const char *v) {
   return SL_EINVAL;
 }
 
+/* A size limit as written in sluice.yaml: 1MiB, 4GiB, 1TiB, 512KiB, or bytes. */
+static void size_text(int64_t v, char *out, size_t cap) {
+  static const char *const units[] = {"TiB", "GiB", "MiB", "KiB"};
+  for (int k = 0; k < 4; k++) {
+    int64_t u = (int64_t)1 << (10 * (4 - k));
+    if (v >= u && v % u == 0) {
+      snprintf(out, cap, "%lld%s", (long long)(v / u), units[k]);
+      return;
+    }
+  }
+  snprintf(out, cap, "%lld bytes", (long long)v);
+}
+
 static const char *type_desc(const struct sl_opt *o, char *buf, size_t cap) {
   switch (o->type) {
   case SL_OPT_STR: return "a string";
@@ -370,7 +383,14 @@ static const char *type_desc(const struct sl_opt *o, char *buf, size_t cap) {
     if (o->min <= o->max) snprintf(buf, cap, "an integer from %lld to %lld", (long long)o->min, (long long)o->max);
     else snprintf(buf, cap, "an integer");
     return buf;
-  case SL_OPT_SIZE: return "a size such as 64MB or 1GiB within the allowed range";
+  case SL_OPT_SIZE: {
+    char lo[32], hi[32];
+    size_text(o->min, lo, sizeof lo);
+    size_text(o->max, hi, sizeof hi);
+    if (o->min <= o->max) snprintf(buf, cap, "a size such as 64MB or 1GiB, from %s to %s", lo, hi);
+    else snprintf(buf, cap, "a size such as 64MB or 1GiB");
+    return buf;
+  }
   case SL_OPT_LIST: return "a list of strings";
   }
   return "a value";
