@@ -753,7 +753,15 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
                                 !(incremental && !m->n_key), summary, &res->snapshot_id, err);
   }
   sl_build_phase_log(m->name, "commit", &tp);
-  if (rc == SL_ECONFLICT) sl_err_prefix(err, "%s: another writer changed %s during the build; build again: ", m->path, qualified);
+  if (rc == SL_ECONFLICT) {
+    /* The catalog's message ends in "retry"; said once, with what to run. */
+    char why[SL_ERR_MSG_MAX];
+    snprintf(why, sizeof why, "%s", err->msg);
+    char *retry = strstr(why, "; retry");
+    if (retry) *retry = '\0';
+    sl_err_set(err, SL_ECONFLICT, "%s: another writer changed %s during this build (%s); nothing was published: run "
+               "`sluice build --select %s` again", m->path, qualified, why, m->name);
+  }
 out:
   if (!rc && res->status == SL_BUILD_OK && !res->how) res->how = sl_strdup("");
   sl_ingest_stage_discard(x->o->st, &stage);
