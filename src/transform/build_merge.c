@@ -226,6 +226,30 @@ static int stage_delete_files(struct sl_bctx *x, const struct sl_model *m, char 
 }
 
 /* The SELECT of the rewritten files' rows that stay (those _sl_gone does not name). */
+/* 1 if a and b have the same columns in the same order, whatever their types. */
+static int same_names(const struct sl_schema *a, const struct sl_schema *b) {
+  if (a->n_cols != b->n_cols) return 0;
+  for (size_t i = 0; i < a->n_cols; i++)
+    if (strcmp(a->cols[i].name, b->cols[i].name)) return 0;
+  return 1;
+}
+
+/* SELECT of sql's columns cast to the table's types (new string). */
+static char *cast_select(const struct sl_schema *want, const char *sql) {
+  struct sl_buf b;
+  sl_buf_init(&b);
+  sl_buf_puts(&b, "SELECT ");
+  for (size_t i = 0; i < want->n_cols; i++) {
+    sl_buf_puts(&b, i ? ", CAST(" : "CAST(");
+    sl_buf_sql_ident(&b, want->cols[i].name);
+    /* Types come from our own catalog (DuckDB type names we recorded), not from users. */
+    sl_buf_printf(&b, " AS %s) AS ", want->cols[i].type);
+    sl_buf_sql_ident(&b, want->cols[i].name);
+  }
+  sl_buf_printf(&b, " FROM (%s)", sql);
+  return sl_buf_take(&b);
+}
+
 static char *rewrite_select(char **urls, size_t nf, const unsigned char *cow) {
   struct sl_buf b;
   sl_buf_init(&b);
@@ -334,10 +358,20 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
     mg->rewritten_rows += files[i].rows - hidden[i];
   }
   if (!rc && mg->n_rewritten) {
-    /* The rewritten files must read back with the table's columns. */
+    /* The rewritten files must read back with the table's columns, in the table's
+     * types: a type Parquet stores as another (HUGEINT as DOUBLE) is cast back. */
     struct sl_schema t = {0};
     char *from = sl_asprintf("(%s)", (mg->rewrite = rewrite_select(urls, nf, cow)) ? mg->rewrite : "");
-    mg->ok = from && mg->rewrite && !sl_sql_describe(x->d, from, &t, err) && sl_schema_same(&want, &t);
+    mg->ok = from && mg->rewrite && !sl_sql_describe(x->d, from, &t, err) && same_names(&want, &t);
+    if (mg->ok && !sl_schema_same(&want, &t)) {
+      char *cast = cast_select(&want, mg->rewrite);
+      sl_free(mg->rewrite);
+      mg->rewrite = cast;
+      sl_free(from);
+      sl_schema_fini(&t);
+      from = cast ? sl_asprintf("(%s)", cast) : NULL;
+      mg->ok = from && !sl_sql_describe(x->d, from, &t, err) && sl_schema_same(&want, &t);
+    }
     sl_err_clear(err);
     sl_schema_fini(&t);
     sl_free(from);
