@@ -18,6 +18,17 @@ static void sql_context(const char *sql, char *out, size_t cap) {
   out[n] = '\0';
 }
 
+/* The length of msg without a repeat of its last "\n\nLINE n: ..." block (DuckDB's
+ * parser errors show the position twice). */
+static int once_len(const char *msg) {
+  size_t n = strlen(msg);
+  const char *first = strstr(msg, "\n\nLINE ");
+  const char *second = first ? strstr(first + 1, "\n\nLINE ") : NULL;
+  if (second && (size_t)(second - first) == strlen(second) && !strncmp(first, second, strlen(second)))
+    n = (size_t)(second - msg);
+  return n > 100000 ? 100000 : (int)n;
+}
+
 int sl_duck_open(const char *path, const struct sl_duck_opts *opts, struct sl_duck **out,
                  struct sl_err *err) {
   struct sl_duck *d = sl_calloc(1, sizeof *d);
@@ -94,7 +105,7 @@ int sl_duck_query(struct sl_duck *d, const char *sql, struct sl_duck_result *res
     int code = et == DUCKDB_ERROR_INTERRUPT ? SL_EINTR : SL_ESQL;
     char ctx[200];
     sql_context(sql, ctx, sizeof ctx);
-    int rc = sl_err_set(err, code, "%s\n  in: %s", msg ? msg : "query failed", ctx);
+    int rc = sl_err_set(err, code, "%.*s\n  in: %s", msg ? once_len(msg) : 12, msg ? msg : "query failed", ctx);
     duckdb_destroy_result(&res->r);
     return rc;
   }
