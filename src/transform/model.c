@@ -327,8 +327,8 @@ static int visit(const struct sl_models *ms, size_t i, unsigned char *state, siz
       if (m->deps[k].model && !strcmp(m->deps[k].model, ms->v[i].name)) line = m->deps[k].line;
     int rc = line ? sl_err_set(err, SL_EINVAL, "%s:%d: models form a cycle: %s; a model cannot read itself through "
                                "refs", m->path, line, b.data ? b.data : "")
-                  : sl_err_set(err, SL_EINVAL, "%s: models form a cycle: %s (a relationships check of %s on %s "
-                               "makes %s come first); a model cannot read itself through refs and checks",
+                  : sl_err_set(err, SL_EINVAL, "%s: models form a cycle: %s (a check of %s reads %s, so %s "
+                               "comes first); a model cannot read itself through refs and checks",
                                m->path, b.data ? b.data : "", m->name, ms->v[i].name, ms->v[i].name);
     sl_buf_fini(&b);
     return rc;

@@ -73,6 +73,11 @@ expect_exit "relationships: a person is missing" 1 S build --threads 1
 printf 'id,name\n11,y\n' > "$T/people2.csv"
 S ingest "$T/people2.csv" --into bronze.people >/dev/null
 expect_ok "relationships: the new person is built before the check reads it" S build --select tag:core --threads 1
+# A model that refs the checked one, read by its check: a cycle.
+printf "SELECT p.* FROM {{ source('bronze', 'people') }} p, (SELECT count(*) FROM {{ ref('orders') }})\n" > "$P/models/persons.sql"
+expect_exit "relationships: a check closing a cycle is a config error" 2 S build
+expect_contains "relationships: ... naming the cycle" "$out" "models form a cycle: orders -> persons -> orders"
+printf "{{ config(tags=['core']) }}\nSELECT * FROM {{ source('bronze', 'people') }}\n" > "$P/models/persons.sql"
 lin=$(S lineage --format json)
 expect_contains "relationships: lineage shows the check's edge" "$lin" '{"from":"silver.persons","to":"silver.orders","kind":"check"'
 expect_eq "one_hot: a NULL category is 0 in every column" "$(q 'select cat_a, cat_b from silver.orders where id = 3')" "0,0"
