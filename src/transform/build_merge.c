@@ -320,16 +320,22 @@ int sl_merge_plan(struct sl_bctx *x, const struct sl_model *m, const struct sl_t
 
   /* Which files are rewritten: every touched one in copy-on-write mode; else those
    * whose hidden rows would pass the limit, and the small files once there are
-   * enough of them. */
-  size_t n_small = 0;
+   * enough of them in one partition (files of different partition values cannot be
+   * packed into one: a partitioned table's files would all be rewritten each time). */
   int64_t small = x->o->incremental_file_size / 4;
-  for (size_t i = 0; i < nf; i++) n_small += files[i].bytes < small;
   for (size_t i = 0; i < nf; i++) {
     int64_t would_hide = hidden[i] + hits[i]; /* at most: some hits may be hidden already */
+    int pack = 0;
+    if (x->o->pack_small_files && !x->o->copy_on_write && files[i].bytes < small) {
+      size_t n_small = 0;
+      for (size_t j = 0; j < nf; j++)
+        n_small += files[j].bytes < small && !strcmp(files[j].partition ? files[j].partition : "",
+                                                     files[i].partition ? files[i].partition : "");
+      pack = n_small >= (size_t)x->o->pack_small_files;
+    }
     sel[i] = hits[i] > 0;
     cow[i] = x->o->copy_on_write ? hits[i] > 0
-                                 : (hits[i] > 0 && would_hide * 100 > files[i].rows * x->o->rewrite_deleted_percent) ||
-                                       (x->o->pack_small_files && n_small >= (size_t)x->o->pack_small_files && files[i].bytes < small);
+                                 : (hits[i] > 0 && would_hide * 100 > files[i].rows * x->o->rewrite_deleted_percent) || pack;
     sel[i] |= cow[i];
   }
   if ((rc = gather_gone(x, nf, sel, dels, of, nd, err))) goto out;

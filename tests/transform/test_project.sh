@@ -185,6 +185,19 @@ expect_contains "hugeint: the merge rewrites only its file" "$out" '"how":"incre
 expect_eq "hugeint: ... and sums right" "$(q "select string_agg(s::VARCHAR, ',' ORDER BY k) from silver.sums")" '"10,25,30"'
 rm "$P/models/sums.sql"
 
+# --- a partitioned incremental model: small files are packed within a partition, so a
+# merge does not rewrite the file of every partition value ---
+seq 1 20 | awk 'BEGIN{print "d,v"} {printf "2024-01-%02d,%d\n", $1, $1}' > "$T/days1.csv"
+printf 'd,v\n2024-01-02,5\n' > "$T/days2.csv"
+S ingest "$T/days1.csv" --into bronze.days >/dev/null
+printf "{{ config(materialized='incremental', unique_key='d', partition='d') }}\nSELECT d, sum(v)::BIGINT AS s FROM {{ source('bronze', 'days') }} GROUP BY d\n" > "$P/models/daily.sql"
+S build --select daily >/dev/null
+S ingest "$T/days2.csv" --into bronze.days >/dev/null
+out=$(S build --select daily --format json)
+expect_contains "partitions: a merge rewrites the one partition it touches" "$out" 'of 20 files 1 rewritten (1 rows)'
+expect_eq "partitions: ... and sums right" "$(q "select sum(s) from silver.daily")" "215"
+rm "$P/models/daily.sql"
+
 # --- models that are not SQL, and names that are not there ---
 printf "{{ config(materialized='table') }}\n-- to do\n" > "$P/models/empty.sql"
 expect_exit "empty: a model without SQL is a config error" 2 S build --select empty
