@@ -3,12 +3,7 @@
  * call them, so they come before the views. */
 #include "transform/transform.h"
 
-#include "core/fs.h"
 #include "core/log.h"
-#include "core/mem.h"
-
-#include <stdio.h>
-#include <string.h>
 
 /* Scaling helpers the seeds did by hand in Spark and pandas. Window aggregates over the
  * whole result, so they scale by the statistics of the rows the model selects. */
