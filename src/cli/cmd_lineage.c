@@ -36,14 +36,20 @@ static size_t checks_on(const struct sl_checks *cs, const char *t) {
 }
 
 /* The table a relationships check reads (c->to_table, a model's name made ns.table),
- * as a new string; NULL for other checks, for checks of a table on itself, and for
- * repeats of an earlier check's pair (one edge each). */
+ * as a new string; NULL for other checks, for checks of a table on itself or on a
+ * table the checked model refs, and for repeats of an earlier check's pair (one edge
+ * each). */
 static char *check_up(const struct sl_models *ms, const struct sl_checks *cs, size_t i) {
   const struct sl_check *c = &cs->v[i];
   if (!c->to_table) return NULL;
   int m = sl_models_find(ms, c->to_table);
   char *t = m >= 0 ? sl_asprintf("%s.%s", ms->v[m].ns, ms->v[m].name) : sl_strdup(c->to_table);
   int skip = !t || !strcmp(t, c->table);
+  /* A model that refs the table already comes after it: no second edge. */
+  const char *dot = strchr(c->table, '.');
+  int down = dot ? sl_models_find(ms, dot + 1) : -1;
+  for (size_t k = 0; !skip && down >= 0 && k < ms->v[down].n_deps; k++)
+    skip = ms->v[down].deps[k].table && !strcmp(ms->v[down].deps[k].table, t);
   for (size_t j = 0; j < i && !skip; j++)
     skip = cs->v[j].to_table && !strcmp(cs->v[j].table, c->table) && !strcmp(cs->v[j].to_table, c->to_table);
   if (skip) sl_free(t);
