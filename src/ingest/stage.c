@@ -327,14 +327,9 @@ static char *stage_select(const struct sl_ingest_stage *s, int typed) {
     return sl_buf_take(&b);
   }
   sl_buf_puts(&b, "(SELECT ");
-  for (size_t c = 0; c < s->schema.n_cols; c++) {
-    if (c) sl_buf_puts(&b, ", ");
-    sl_buf_puts(&b, "CAST(");
-    if (s->w.n) sl_buf_sql_ident(&b, s->schema.cols[c].name);
-    else sl_buf_puts(&b, "NULL");
-    sl_buf_printf(&b, " AS %s) AS ", s->schema.cols[c].type);
-    sl_buf_sql_ident(&b, s->schema.cols[c].name);
-  }
+  /* No files: every column reads as a NULL of its type. */
+  const struct sl_schema none = {0};
+  sl_sql_cast_columns(&b, &s->schema, s->w.n ? NULL : &none);
   if (!s->schema.n_cols) sl_buf_puts(&b, "1 AS _empty");
   if (s->w.n) {
     sl_buf_puts(&b, " FROM ");

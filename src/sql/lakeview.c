@@ -102,6 +102,17 @@ int sl_sql_describe(struct sl_duck *d, const char *from, struct sl_schema *out, 
   return rc;
 }
 
+void sl_sql_cast_columns(struct sl_buf *b, const struct sl_schema *want, const struct sl_schema *present) {
+  for (size_t c = 0; c < want->n_cols; c++) {
+    sl_buf_puts(b, c ? ", CAST(" : "CAST(");
+    if (!present || sl_schema_col(present, want->cols[c].name)) sl_buf_sql_ident(b, want->cols[c].name);
+    else sl_buf_puts(b, "NULL");
+    /* Types come from our own catalog (DuckDB type names we recorded), not from users. */
+    sl_buf_printf(b, " AS %s) AS ", want->cols[c].type);
+    sl_buf_sql_ident(b, want->cols[c].name);
+  }
+}
+
 int sl_sql_table_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                         const struct sl_table_info *t, int64_t snapshot_id, char **out,
                         struct sl_err *err) {
@@ -236,16 +247,7 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
     }
   }
   sl_buf_puts(&b, "SELECT ");
-  for (size_t c = 0; c < sch.n_cols; c++) {
-    int have = sl_schema_col(&present, sch.cols[c].name) != NULL;
-    if (c) sl_buf_puts(&b, ", ");
-    sl_buf_puts(&b, "CAST(");
-    if (have) sl_buf_sql_ident(&b, sch.cols[c].name);
-    else sl_buf_puts(&b, "NULL");
-    /* Types come from our own catalog (DuckDB type names we recorded), not from users. */
-    sl_buf_printf(&b, " AS %s) AS ", sch.cols[c].type);
-    sl_buf_sql_ident(&b, sch.cols[c].name);
-  }
+  sl_sql_cast_columns(&b, &sch, &present);
   if (nf) sl_buf_printf(&b, " FROM %s", reader.data);
   else sl_buf_puts(&b, " WHERE false");
   if (b.len == 0 || !b.data) rc = sl_err_set(err, SL_ENOMEM, "out of memory");

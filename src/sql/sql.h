@@ -5,6 +5,7 @@
 #define SL_SQL_SQL_H
 
 #include "catalog/catalog.h"
+#include "core/buf.h"
 #include "core/config.h"
 #include "lake/lake.h"
 #include "sql/duck.h"
@@ -27,6 +28,11 @@ struct sl_sql_asof {
 
 /* The columns (names and DuckDB type names) that `SELECT * FROM <from>` returns. */
 int sl_sql_describe(struct sl_duck *d, const char *from, struct sl_schema *out, struct sl_err *err);
+
+/* Appends "CAST(c AS T) AS c, ..." for every column of want (names and types from the
+ * catalog); with present, a column it lacks reads as NULL (a file older than the
+ * column). */
+void sl_sql_cast_columns(struct sl_buf *b, const struct sl_schema *want, const struct sl_schema *present);
 
 /* Parses "--as-of" text: a snapshot id (digits) or a time (ISO-8601). */
 int sl_sql_asof_parse(const char *s, struct sl_sql_asof *out, struct sl_err *err);

@@ -225,7 +225,6 @@ static int stage_delete_files(struct sl_bctx *x, const struct sl_model *m, char 
   return rc;
 }
 
-/* The SELECT of the rewritten files' rows that stay (those _sl_gone does not name). */
 /* 1 if a and b have the same columns in the same order, whatever their types. */
 static int same_names(const struct sl_schema *a, const struct sl_schema *b) {
   if (a->n_cols != b->n_cols) return 0;
@@ -239,17 +238,12 @@ static char *cast_select(const struct sl_schema *want, const char *sql) {
   struct sl_buf b;
   sl_buf_init(&b);
   sl_buf_puts(&b, "SELECT ");
-  for (size_t i = 0; i < want->n_cols; i++) {
-    sl_buf_puts(&b, i ? ", CAST(" : "CAST(");
-    sl_buf_sql_ident(&b, want->cols[i].name);
-    /* Types come from our own catalog (DuckDB type names we recorded), not from users. */
-    sl_buf_printf(&b, " AS %s) AS ", want->cols[i].type);
-    sl_buf_sql_ident(&b, want->cols[i].name);
-  }
+  sl_sql_cast_columns(&b, want, NULL);
   sl_buf_printf(&b, " FROM (%s)", sql);
   return sl_buf_take(&b);
 }
 
+/* The SELECT of the rewritten files' rows that stay (those _sl_gone does not name). */
 static char *rewrite_select(char **urls, size_t nf, const unsigned char *cow) {
   struct sl_buf b;
   sl_buf_init(&b);
