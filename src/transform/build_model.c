@@ -439,9 +439,12 @@ static void config_cols_explain(struct sl_bctx *x, const struct sl_model *m, con
 }
 
 /* A model writes only the table it made: not a table ingested, captured or made by
- * another model under the same name (its first snapshot says who made it). */
-static int check_owner(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *t,
+ * another model under the same name (its first snapshot says who made it; the
+ * current one, prev, when this model made that, as it does on every build). */
+static int check_owner(struct sl_bctx *x, const struct sl_model *m, const struct sl_table_info *t, json_t *prev,
                        struct sl_err *err) {
+  const char *last = json_string_value(json_object_get(prev, "model"));
+  if (last && !strcmp(last, m->name)) return 0;
   struct sl_snapshot *ss = NULL;
   size_t n = 0;
   int rc = sl_catalog_snapshot_list(x->cat, t->table_id, &ss, &n, err);
@@ -509,8 +512,8 @@ int sl_build_model(struct sl_bctx *x, const struct sl_model *m, struct sl_build_
   char hash[17];
   snprintf(hash, sizeof hash, "%016llx", (unsigned long long)h);
   inputs = inputs_json(x, m);
-  if (have_target && (rc = check_owner(x, m, &target, err))) goto out;
   prev = have_target ? sl_sql_snapshot_summary(x->cat, target.table_id, target.current_snapshot) : NULL;
+  if (have_target && (rc = check_owner(x, m, &target, prev, err))) goto out;
   const char *prev_hash = json_string_value(json_object_get(prev, "sql-hash"));
   json_t *prev_inputs = json_object_get(prev, "inputs");
   int same_sql = prev_hash && !strcmp(prev_hash, hash);
