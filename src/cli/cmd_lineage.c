@@ -35,24 +35,19 @@ static size_t checks_on(const struct sl_checks *cs, const char *t) {
   return n;
 }
 
-/* The table a relationships check reads (c->to_table, a model's name made ns.table),
- * as a new string; NULL for other checks, for checks of a table on itself or on a
- * table the checked model refs, and for repeats of an earlier check's pair (one edge
- * each). */
-static char *check_up(const struct sl_models *ms, const struct sl_checks *cs, size_t i) {
+/* The table a relationships check reads (its to:, already ns.table); NULL for other
+ * checks, for checks of a table on itself or on a table the checked model refs, and
+ * for repeats of an earlier check's pair (one edge each). */
+static const char *check_up(const struct sl_models *ms, const struct sl_checks *cs, size_t i) {
   const struct sl_check *c = &cs->v[i];
-  if (!c->to_table) return NULL;
-  int m = sl_models_find(ms, c->to_table);
-  char *t = m >= 0 ? sl_asprintf("%s.%s", ms->v[m].ns, ms->v[m].name) : sl_strdup(c->to_table);
+  const char *t = c->to_table;
   int skip = !t || !strcmp(t, c->table);
   /* A model that refs the table already comes after it: no second edge. */
-  const char *dot = strchr(c->table, '.');
-  int down = dot ? sl_models_find(ms, dot + 1) : -1;
+  int down = skip ? -1 : sl_cli_model_of(ms, c->table);
   for (size_t k = 0; !skip && down >= 0 && k < ms->v[down].n_deps; k++)
     skip = ms->v[down].deps[k].table && !strcmp(ms->v[down].deps[k].table, t);
   for (size_t j = 0; j < i && !skip; j++)
-    skip = cs->v[j].to_table && !strcmp(cs->v[j].table, c->table) && !strcmp(cs->v[j].to_table, c->to_table);
-  if (skip) sl_free(t);
+    skip = cs->v[j].to_table && !strcmp(cs->v[j].table, c->table) && !strcmp(cs->v[j].to_table, t);
   return skip ? NULL : t;
 }
 
@@ -100,7 +95,7 @@ void sl_cli_lineage_json(const struct sl_models *ms, const struct sl_checks *cs,
     }
   /* A relationships check reads its target: the checked table comes after it. */
   for (size_t i = 0; i < cs->n; i++) {
-    char *u = check_up(ms, cs, i);
+    const char *u = check_up(ms, cs, i);
     if (!u) continue;
     sl_buf_printf(b, "%s{\"from\":", first ? "" : ",");
     sl_buf_json_str(b, u);
@@ -109,7 +104,6 @@ void sl_cli_lineage_json(const struct sl_models *ms, const struct sl_checks *cs,
     sl_buf_puts(b, ",\"kind\":\"check\",\"check\":");
     sl_buf_json_str(b, cs->v[i].name);
     sl_buf_putc(b, '}');
-    sl_free(u);
     first = 0;
   }
   sl_buf_puts(b, "]}");
@@ -166,9 +160,8 @@ int sl_cmd_lineage(int argc, char **argv) {
       sl_free(t);
     }
     for (size_t i = 0; i < cs.n; i++) {
-      char *u = check_up(&ms, &cs, i);
+      const char *u = check_up(&ms, &cs, i);
       if (u) sl_buf_printf(&b, "  \"%s\" -> \"%s\" [style=dashed, label=\"check\"];\n", u, cs.v[i].table);
-      sl_free(u);
     }
     sl_buf_puts(&b, "}\n");
   } else {
@@ -182,9 +175,8 @@ int sl_cmd_lineage(int argc, char **argv) {
         if (!dup_dep(m, k))
           sl_buf_printf(&b, "  <- %s%s\n", m->deps[k].table, is_model_table(&ms, m->deps[k].table) ? "" : " (source)");
       for (size_t j = 0; t && j < cs.n; j++) {
-        char *u = strcmp(cs.v[j].table, t) ? NULL : check_up(&ms, &cs, j);
+        const char *u = strcmp(cs.v[j].table, t) ? NULL : check_up(&ms, &cs, j);
         if (u) sl_buf_printf(&b, "  <- %s (read by check %s)\n", u, cs.v[j].name);
-        sl_free(u);
       }
       sl_free(t);
     }

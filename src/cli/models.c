@@ -46,8 +46,7 @@ static char *source_of(void *ctx, const char *a, const char *b, struct sl_err *e
   return sl_asprintf("%s.%s", a, b);
 }
 
-/* The model a check's table names (a model's name or its ns.table), or -1. */
-static int model_of(const struct sl_models *ms, const char *table) {
+int sl_cli_model_of(const struct sl_models *ms, const char *table) {
   int m = sl_models_find(ms, table);
   const char *dot = table ? strchr(table, '.') : NULL;
   if (m >= 0 || !dot) return m;
@@ -62,7 +61,7 @@ static int check_edges(struct sl_models *ms, const struct sl_checks *cs, struct 
   for (size_t i = 0; i < cs->n; i++) {
     const struct sl_check *c = &cs->v[i];
     if (!c->to_table) continue;
-    int down = model_of(ms, c->table), up = model_of(ms, c->to_table);
+    int down = sl_cli_model_of(ms, c->table), up = sl_cli_model_of(ms, c->to_table);
     if (down < 0 || up < 0 || down == up) continue;
     if (sl_models_add_up(ms, (size_t)down, (size_t)up)) return sl_err_set(err, SL_ENOMEM, "out of memory");
   }
@@ -78,7 +77,7 @@ static int render_check_sql(struct sl_project *p, struct sl_models *ms, struct s
   struct sl_tpl_part *parts = NULL;
   size_t n = 0, at = 0;
   int rc = where ? sl_tpl_scan(where, c->sql, &parts, &n, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
-  int down = model_of(ms, c->table);
+  int down = sl_cli_model_of(ms, c->table);
   struct sl_buf b;
   sl_buf_init(&b);
   for (size_t i = 0; !rc && i < n; i++) {

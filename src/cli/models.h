@@ -11,6 +11,9 @@
  * under the models and checks folders, and under checks: in sluice.yaml. */
 int sl_cli_models_load(struct sl_project *p, struct sl_models *ms, struct sl_checks *cs, struct sl_err *err);
 
+/* The model whose table a check names (a model's name, or its ns.table), or -1. */
+int sl_cli_model_of(const struct sl_models *ms, const char *table);
+
 /* Prints check results as a report (table or JSON). */
 void sl_cli_print_checks(const struct sl_check_results *rs, enum sl_out_format fmt);
 
