@@ -122,21 +122,15 @@ static void test_time(void) {
 }
 
 static void test_human_duration(void) {
+  static const struct { int64_t secs; const char *want; } cases[] = {
+      {91202906, "1055d 14h"}, {86400, "1d"}, {7500, "2h 5m"}, {61, "1m 1s"},
+      {42, "42s"},             {0, "0s"},     {-90, "-1m 30s"},
+  };
   char b[32];
-  sl_human_duration(91202906, b, sizeof b);
-  CHECK_STR(b, "1055d 14h");
-  sl_human_duration(86400, b, sizeof b);
-  CHECK_STR(b, "1d");
-  sl_human_duration(7500, b, sizeof b);
-  CHECK_STR(b, "2h 5m");
-  sl_human_duration(61, b, sizeof b);
-  CHECK_STR(b, "1m 1s");
-  sl_human_duration(42, b, sizeof b);
-  CHECK_STR(b, "42s");
-  sl_human_duration(0, b, sizeof b);
-  CHECK_STR(b, "0s");
-  sl_human_duration(-90, b, sizeof b);
-  CHECK_STR(b, "-1m 30s");
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    sl_human_duration(cases[i].secs, b, sizeof b);
+    CHECK_STR(b, cases[i].want);
+  }
 }
 
 int main(void) {

@@ -174,13 +174,19 @@ rm "$P/models/named.sql" "$P/models/open_ids.sql" "$P/models/cancelled.sql"
 
 # --- a column Parquet stores in another type (sum() of BIGINT is HUGEINT, kept as
 # DOUBLE) does not make every merge rewrite the whole table ---
+# rebuilt MODEL TABLE CSV1 CSV2 SQL: CSV1 into bronze.TABLE, MODEL (SQL) built, CSV2
+# into bronze.TABLE, MODEL built again; $out holds that build's JSON.
+rebuilt() {
+  S ingest "$3" --into "bronze.$2" >/dev/null
+  printf '%s\n' "$5" > "$P/models/$1.sql"
+  S build --select "$1" >/dev/null
+  S ingest "$4" --into "bronze.$2" >/dev/null
+  out=$(S build --select "$1" --format json)
+}
 printf 'k,v\n1,10\n2,20\n3,30\n' > "$T/kv1.csv"
 printf 'k,v\n2,5\n' > "$T/kv2.csv"
-S ingest "$T/kv1.csv" --into bronze.kv >/dev/null
-printf "{{ config(materialized='incremental', unique_key='k') }}\nSELECT k, sum(v) AS s FROM {{ source('bronze', 'kv') }} GROUP BY k\n" > "$P/models/sums.sql"
-S build --select sums >/dev/null
-S ingest "$T/kv2.csv" --into bronze.kv >/dev/null
-out=$(S build --select sums --format json)
+rebuilt sums kv "$T/kv1.csv" "$T/kv2.csv" \
+  "{{ config(materialized='incremental', unique_key='k') }} SELECT k, sum(v) AS s FROM {{ source('bronze', 'kv') }} GROUP BY k"
 expect_contains "hugeint: the merge rewrites only its file" "$out" '"how":"incremental: 1 changed rows merged; of 1 files'
 expect_eq "hugeint: ... and sums right" "$(q "select string_agg(s::VARCHAR, ',' ORDER BY k) from silver.sums")" '"10,25,30"'
 rm "$P/models/sums.sql"
@@ -189,11 +195,8 @@ rm "$P/models/sums.sql"
 # merge does not rewrite the file of every partition value ---
 seq 1 20 | awk 'BEGIN{print "d,v"} {printf "2024-01-%02d,%d\n", $1, $1}' > "$T/days1.csv"
 printf 'd,v\n2024-01-02,5\n' > "$T/days2.csv"
-S ingest "$T/days1.csv" --into bronze.days >/dev/null
-printf "{{ config(materialized='incremental', unique_key='d', partition='d') }}\nSELECT d, sum(v)::BIGINT AS s FROM {{ source('bronze', 'days') }} GROUP BY d\n" > "$P/models/daily.sql"
-S build --select daily >/dev/null
-S ingest "$T/days2.csv" --into bronze.days >/dev/null
-out=$(S build --select daily --format json)
+rebuilt daily days "$T/days1.csv" "$T/days2.csv" \
+  "{{ config(materialized='incremental', unique_key='d', partition='d') }} SELECT d, sum(v)::BIGINT AS s FROM {{ source('bronze', 'days') }} GROUP BY d"
 expect_contains "partitions: a merge rewrites the one partition it touches" "$out" 'of 20 files 1 rewritten (1 rows)'
 expect_eq "partitions: ... and sums right" "$(q "select sum(s) from silver.daily")" "215"
 rm "$P/models/daily.sql"
