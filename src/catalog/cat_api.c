@@ -104,6 +104,15 @@ int sl_catalog_commit(struct sl_catalog *cat, const struct sl_commit *c, int64_t
   return rc;
 }
 
+int sl_catalog_expire(struct sl_catalog *cat, int64_t table_id, const int64_t *ids, size_t n_ids, int64_t now_ms, int dry_run,
+                      struct sl_data_file **gone, size_t *n_gone, struct sl_err *err) {
+  return cat->ops->expire(cat, table_id, ids, n_ids, now_ms, dry_run, gone, n_gone, err);
+}
+
+int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err) {
+  return cat->ops->paths(cat, table_id, out, n, err);
+}
+
 int sl_catalog_name_valid(const char *name) {
   if (!name || !*name || strlen(name) > 63) return 0;
   if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || *name == '_')) return 0;

@@ -18,8 +18,10 @@
 #include <string.h>
 
 /* The catalog's format: 1 first; 2 added delete_files (an older sluice, not knowing
- * them, would read hidden rows, so it must refuse the catalog). */
-#define CAT_VERSION 2
+ * them, would read hidden rows, so it must refuse the catalog); 3 added
+ * snapshots.expired_ms (an older sluice would time-travel to an expired snapshot
+ * whose files are gone). */
+#define CAT_VERSION 3
 
 struct cat_sqlite {
   sqlite3 *db;
@@ -40,7 +42,7 @@ static const char *schema_sql =
     "CREATE TABLE IF NOT EXISTS snapshots(snapshot_id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  table_id INTEGER NOT NULL REFERENCES tables(table_id) ON DELETE CASCADE, parent_id INTEGER NOT NULL,"
     "  schema_id INTEGER NOT NULL, ts_ms INTEGER NOT NULL, operation TEXT NOT NULL, summary TEXT,"
-    "  total_rows INTEGER NOT NULL);"
+    "  total_rows INTEGER NOT NULL, expired_ms INTEGER);"
     "CREATE INDEX IF NOT EXISTS snapshots_by_table ON snapshots(table_id, snapshot_id);"
     "CREATE TABLE IF NOT EXISTS data_files(file_id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  table_id INTEGER NOT NULL REFERENCES tables(table_id) ON DELETE CASCADE, path TEXT NOT NULL,"
@@ -63,6 +65,7 @@ static int fail(struct cat_sqlite *c, struct sl_err *err, const char *what) {
 }
 
 static struct cat_sqlite *impl(struct sl_catalog *cat) { return cat->impl; }
+static int query_int(struct cat_sqlite *c, sqlite3_stmt *st, int64_t *v, int *found, struct sl_err *err);
 
 static int exec(struct cat_sqlite *c, const char *sql, struct sl_err *err) {
   if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) return fail(c, err, sql);
@@ -118,6 +121,11 @@ static int sq_open(struct sl_catalog *cat, const char *path, struct sl_err *err)
   if (!rc && version < CAT_VERSION) {
     rc = exec(c, "BEGIN IMMEDIATE", err);
     if (!rc) rc = exec(c, schema_sql, err);
+    /* Formats 1 and 2 made snapshots without expired_ms (CREATE ... IF NOT EXISTS keeps it so). */
+    int64_t has = 0;
+    if (!rc && !(rc = prep(c, &st, err, "SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'expired_ms'", "")))
+      rc = query_int(c, st, &has, NULL, err);
+    if (!rc && !has) rc = exec(c, "ALTER TABLE snapshots ADD COLUMN expired_ms INTEGER", err);
     char set[64];
     snprintf(set, sizeof set, "PRAGMA user_version = %d; COMMIT", CAT_VERSION);
     if (!rc) rc = exec(c, set, err);
@@ -287,8 +295,8 @@ static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_
   struct cat_sqlite *c = impl(cat);
   sqlite3_stmt *st;
   int rc = prep(c, &st, err,
-                "SELECT snapshot_id, parent_id, table_id, schema_id, ts_ms, operation, summary, total_rows FROM snapshots"
-                " WHERE table_id = ? ORDER BY snapshot_id",
+                "SELECT snapshot_id, parent_id, table_id, schema_id, ts_ms, operation, summary, total_rows,"
+                " coalesce(expired_ms, 0) FROM snapshots WHERE table_id = ? ORDER BY snapshot_id",
                 "i", table_id);
   if (rc) return rc;
   size_t cnt = 0, cap = 0;
@@ -307,6 +315,7 @@ static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_
     s->operation = col_text(st, 5);
     s->summary_json = col_text(st, 6);
     s->rows = sqlite3_column_int64(st, 7);
+    s->expired_ms = sqlite3_column_int64(st, 8);
   }
   sqlite3_finalize(st);
   if (rc) {
@@ -318,6 +327,27 @@ static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_
   return 0;
 }
 
+/* Fails unless snapshot_id is a snapshot of the table whose files are still kept. */
+static int live_snapshot(struct cat_sqlite *c, int64_t table_id, int64_t snapshot_id, struct sl_err *err) {
+  sqlite3_stmt *st;
+  int rc = prep(c, &st, err, "SELECT coalesce(expired_ms, 0) FROM snapshots WHERE snapshot_id = ? AND table_id = ?", "ii",
+                snapshot_id, table_id);
+  if (rc) return rc;
+  int found = sqlite3_step(st) == SQLITE_ROW;
+  int64_t expired = found ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_finalize(st);
+  if (!found)
+    return sl_err_set(err, SL_ENOTFOUND, "snapshot %lld is not a snapshot of this table; `sluice snapshots` lists them",
+                      (long long)snapshot_id);
+  if (expired) {
+    char when[40];
+    sl_time_iso8601(expired, when, sizeof when);
+    return sl_err_set(err, SL_ENOTFOUND, "snapshot %lld has expired: `sluice vacuum` removed its files at %s "
+                      "(lake.retention); `sluice snapshots` lists the snapshots kept", (long long)snapshot_id, when);
+  }
+  return 0;
+}
+
 static int sq_snapshot_at(struct sl_catalog *cat, int64_t table_id, int64_t ts_ms, int64_t *snapshot_id,
                           struct sl_err *err) {
   struct cat_sqlite *c = impl(cat);
@@ -325,28 +355,22 @@ static int sq_snapshot_at(struct sl_catalog *cat, int64_t table_id, int64_t ts_m
   int rc = prep(c, &st, err, "SELECT max(snapshot_id) FROM snapshots WHERE table_id = ? AND ts_ms <= ?", "ii",
                 table_id, ts_ms);
   if (rc) return rc;
+  char when[40];
+  sl_time_iso8601(ts_ms, when, sizeof when);
   if (sqlite3_step(st) != SQLITE_ROW) rc = fail(c, err, "find snapshot");
-  else if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-    char when[40];
-    sl_time_iso8601(ts_ms, when, sizeof when);
+  else if (sqlite3_column_type(st, 0) == SQLITE_NULL)
     rc = sl_err_set(err, SL_ENOTFOUND, "the table had no snapshot yet at %s", when);
-  } else *snapshot_id = sqlite3_column_int64(st, 0);
+  else *snapshot_id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  return rc;
+  return rc ? rc : live_snapshot(c, table_id, *snapshot_id, err);
 }
 
 static int sq_files_at(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_data_file **out,
                        size_t *n, struct sl_err *err) {
   struct cat_sqlite *c = impl(cat);
   sqlite3_stmt *st;
-  int rc = prep(c, &st, err, "SELECT 1 FROM snapshots WHERE snapshot_id = ? AND table_id = ?", "ii", snapshot_id,
-                table_id);
+  int rc = live_snapshot(c, table_id, snapshot_id, err);
   if (rc) return rc;
-  int found = sqlite3_step(st) == SQLITE_ROW;
-  sqlite3_finalize(st);
-  if (!found)
-    return sl_err_set(err, SL_ENOTFOUND, "snapshot %lld is not a snapshot of this table; `sluice snapshots` lists them",
-                      (long long)snapshot_id);
   if ((rc = prep(c, &st, err,
                  "SELECT path, rows, bytes, stats, partition FROM data_files WHERE table_id = ?1 AND added_snapshot <= ?2"
                  " AND (removed_snapshot IS NULL OR removed_snapshot > ?2) ORDER BY file_id",
@@ -382,7 +406,9 @@ static int sq_deletes_at(struct sl_catalog *cat, int64_t table_id, int64_t snaps
   sqlite3_stmt *st;
   *out = NULL;
   *n = 0;
-  int rc = prep(c, &st, err,
+  int rc = snapshot_id ? live_snapshot(c, table_id, snapshot_id, err) : 0;
+  if (!rc)
+    rc = prep(c, &st, err,
                 "SELECT path, data_path, rows, bytes FROM delete_files WHERE table_id = ?1 AND added_snapshot <= ?2"
                 " AND (removed_snapshot IS NULL OR removed_snapshot > ?2) ORDER BY file_id",
                 "ii", table_id, snapshot_id);
@@ -640,6 +666,86 @@ out:
   return rc;
 }
 
+/* Files (data, then delete files) of the table that no kept snapshot sees: each was
+ * removed by a commit, and every snapshot from its adding one to that is expired. */
+#define UNSEEN(kind)                                                                                       \
+  " FROM " kind " f WHERE f.table_id = ?1 AND f.removed_snapshot IS NOT NULL AND NOT EXISTS"             \
+  " (SELECT 1 FROM snapshots s WHERE s.table_id = ?1 AND s.expired_ms IS NULL"                           \
+  " AND s.snapshot_id >= f.added_snapshot AND s.snapshot_id < f.removed_snapshot)"
+
+static int sq_expire(struct sl_catalog *cat, int64_t table_id, const int64_t *ids, size_t n_ids, int64_t now_ms, int dry_run,
+                     struct sl_data_file **gone, size_t *n_gone, struct sl_err *err) {
+  struct cat_sqlite *c = impl(cat);
+  static const char *const kinds[2][2] = {
+      {"SELECT path, rows, bytes" UNSEEN("data_files"), "DELETE FROM data_files WHERE file_id IN (SELECT file_id" UNSEEN("data_files") ")"},
+      {"SELECT path, rows, bytes" UNSEEN("delete_files"), "DELETE FROM delete_files WHERE file_id IN (SELECT file_id" UNSEEN("delete_files") ")"}};
+  sqlite3_stmt *st = NULL;
+  struct sl_data_file *v = NULL;
+  size_t cnt = 0, cap = 0;
+  *gone = NULL;
+  *n_gone = 0;
+  int rc = exec(c, "BEGIN IMMEDIATE", err);
+  if (rc) return rc;
+  /* The table's current snapshot is never expired, whatever the caller saw. */
+  for (size_t i = 0; !rc && i < n_ids; i++)
+    if (!(rc = prep(c, &st, err,
+                    "UPDATE snapshots SET expired_ms = ?1 WHERE snapshot_id = ?2 AND table_id = ?3 AND expired_ms IS NULL"
+                    " AND snapshot_id <> (SELECT current_snapshot FROM tables WHERE table_id = ?3)",
+                    "iii", now_ms, ids[i], table_id)))
+      rc = step_done(c, st, err, "expire snapshot");
+  for (int k = 0; k < 2 && !rc; k++) {
+    if ((rc = prep(c, &st, err, kinds[k][0], "i", table_id))) break;
+    while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+      if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) {
+        rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+        break;
+      }
+      struct sl_data_file *f = &v[cnt++];
+      memset(f, 0, sizeof *f);
+      f->path = col_text(st, 0);
+      f->rows = sqlite3_column_int64(st, 1);
+      f->bytes = sqlite3_column_int64(st, 2);
+      if (!f->path) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    }
+    sqlite3_finalize(st);
+    if (!rc && !(rc = prep(c, &st, err, kinds[k][1], "i", table_id))) rc = step_done(c, st, err, "forget files");
+  }
+  if (!rc) rc = exec(c, dry_run ? "ROLLBACK" : "COMMIT", err);
+  if (rc) {
+    if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+    sl_data_file_list_free(v, cnt);
+    return rc;
+  }
+  *gone = v;
+  *n_gone = cnt;
+  return 0;
+}
+#undef UNSEEN
+
+static int sq_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err) {
+  struct cat_sqlite *c = impl(cat);
+  sqlite3_stmt *st;
+  int rc = prep(c, &st, err,
+                "SELECT path FROM data_files WHERE table_id = ?1 UNION ALL SELECT path FROM delete_files WHERE table_id = ?1"
+                " ORDER BY 1",
+                "i", table_id);
+  if (rc) return rc;
+  size_t cnt = 0, cap = 0;
+  char **v = NULL;
+  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+    if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    else if (!(v[cnt++] = col_text(st, 0))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
+  sqlite3_finalize(st);
+  if (rc) {
+    sl_str_list_free(v, cnt);
+    return rc;
+  }
+  *out = v;
+  *n = cnt;
+  return 0;
+}
+
 const struct sl_catalog_ops sl_catalog_sqlite_ops = {
     .name = "sqlite",
     .open = sq_open,
@@ -655,4 +761,6 @@ const struct sl_catalog_ops sl_catalog_sqlite_ops = {
     .files_at = sq_files_at,
     .deletes_at = sq_deletes_at,
     .commit = sq_commit,
+    .expire = sq_expire,
+    .paths = sq_paths,
 };

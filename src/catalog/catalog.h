@@ -48,6 +48,7 @@ struct sl_snapshot {
   char *operation;    /* create, append, replace */
   char *summary_json; /* {"added-rows":..,"source":..} */
   int64_t rows;       /* total rows visible at this snapshot */
+  int64_t expired_ms; /* when `sluice vacuum` expired it (its files may be gone), or 0 */
 };
 
 struct sl_data_file {
@@ -104,6 +105,9 @@ struct sl_catalog_ops {
                     size_t *n, struct sl_err *err);
   int (*commit)(struct sl_catalog *cat, const struct sl_commit *c, int64_t *snapshot_id,
                 struct sl_err *err);
+  int (*expire)(struct sl_catalog *cat, int64_t table_id, const int64_t *ids, size_t n_ids, int64_t now_ms, int dry_run,
+                struct sl_data_file **gone, size_t *n_gone, struct sl_err *err);
+  int (*paths)(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
 };
 
 struct sl_catalog {
@@ -136,6 +140,16 @@ int sl_catalog_deletes_at(struct sl_catalog *cat, int64_t table_id, int64_t snap
                           struct sl_delete_file **out, size_t *n, struct sl_err *err);
 int sl_catalog_commit(struct sl_catalog *cat, const struct sl_commit *c, int64_t *snapshot_id,
                       struct sl_err *err);
+
+/* Expires the table's snapshots ids (never its current one) in one transaction and
+ * forgets the data and delete files no snapshot kept sees any more: *gone lists them
+ * (path, rows, bytes), for the caller to delete from the store after this returns. An
+ * expired snapshot stays listed (expired_ms set); reading it is an error. dry_run: the
+ * same answer, nothing changed. */
+int sl_catalog_expire(struct sl_catalog *cat, int64_t table_id, const int64_t *ids, size_t n_ids, int64_t now_ms, int dry_run,
+                      struct sl_data_file **gone, size_t *n_gone, struct sl_err *err);
+/* Every file (data or delete) the catalog names for the table, in any snapshot, sorted. */
+int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
 
 /* Splits "ns.table" into its parts (new strings); checks both are valid names. */
 int sl_catalog_name_split(const char *qualified, char **ns, char **table, struct sl_err *err);

@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/time.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -71,19 +72,6 @@ static int push_str(char ***v, size_t *n, const char *s) {
   *v = nv;
   if (!(nv[*n] = sl_strdup(s))) return -1;
   (*n)++;
-  return 0;
-}
-
-/* "90s", "15m", "24h", "7d", "500ms" or plain seconds. */
-static int duration_ms(const char *s, int64_t *out) {
-  char *end;
-  errno = 0;
-  double v = strtod(s, &end);
-  if (errno || end == s || v < 0 || !isfinite(v)) return -1;
-  double mult = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1 : !strcmp(end, "m") ? 60e3
-                : !strcmp(end, "h") ? 3600e3 : !strcmp(end, "d") ? 86400e3 : -1;
-  if (mult < 0) return -1;
-  *out = (int64_t)(v * mult);
   return 0;
 }
 
@@ -223,7 +211,7 @@ static int params(struct ctx *x, struct sl_check *c, const struct sl_cfg_node *p
       if (o->kind != SL_CFG_SCALAR || *end || !(c->quantile >= 0 && c->quantile <= 1))
         return BAD(o, "quantile is in [0, 1], e.g. 0.9");
     } else if (!strcmp(k, "max_age") && c->kind == SL_CHECK_FRESHNESS) {
-      if (o->kind != SL_CFG_SCALAR || duration_ms(o->value, &c->max_age_ms))
+      if (o->kind != SL_CFG_SCALAR || sl_time_parse_duration(o->value, &c->max_age_ms))
         return BAD(o, "max_age is a duration like 90s, 15m, 24h or 7d");
       if (c->max_age_ms <= 0)
         return BAD(o, "max_age must be a positive duration like 90s, 15m, 24h or 7d, not '%s'", o->value);

@@ -30,6 +30,7 @@ static void show(const struct sl_project *p) {
       if (o->secret) printf("***\n");
       else if (o->type == SL_OPT_STR) printf("\"%s\"\n", *(char *const *)field ? *(char *const *)field : "");
       else if (o->type == SL_OPT_INT || o->type == SL_OPT_SIZE) printf("%lld\n", (long long)*(const int64_t *)field);
+      else if (o->type == SL_OPT_DURATION) printf("%llds\n", (long long)(*(const int64_t *)field / 1000));
       else if (o->type == SL_OPT_BOOL) printf("%s\n", *(const int *)field ? "true" : "false");
       else if (o->type == SL_OPT_LIST) {
         const struct sl_strlist *l = (const struct sl_strlist *)field;

@@ -1,12 +1,15 @@
 /* cmd_serve.c: `sluice serve` (the HTTP server: API, metrics, web UI) and `sluice up`
  * (the server plus a change-capture reader into bronze for every source marked
- * `cdc: true`). Both run until SIGINT or SIGTERM, then stop accepting requests, let
- * those in flight finish, stop the readers at a transaction boundary (their position
- * confirmed only for what the lake committed), close the catalog and exit 0. */
+ * `cdc: true`, and a vacuum of the lake every lake.vacuum_every). Both run until SIGINT
+ * or SIGTERM, then stop accepting requests, let those in flight finish, stop the
+ * readers at a transaction boundary (their position confirmed only for what the lake
+ * committed), close the catalog and exit 0. */
 #include "cli/cmd_common.h"
 
+#include "catalog/vacuum.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/time.h"
 #include "server/server.h"
 
 #include <pthread.h>
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *serve_usage =
     "usage: sluice serve [--listen ADDR] [--port N] [--project DIR]\n\n"
@@ -33,7 +37,8 @@ static const char *up_usage =
     "usage: sluice up [--listen ADDR] [--port N] [--project DIR]\n\n"
     "Runs the whole project in one process: the HTTP server (as `sluice serve`) and,\n"
     "for every source in sluice.yaml with `cdc: true`, a change-capture reader into\n"
-    "bronze (as `sluice cdc NAME`). Stops cleanly on Ctrl-C or SIGTERM.\n\n"
+    "bronze (as `sluice cdc NAME`), and every lake.vacuum_every (1h) `sluice vacuum`\n"
+    "with lake.retention. Stops cleanly on Ctrl-C or SIGTERM.\n\n"
     "options:\n"
     "  --listen ADDR   address to bind\n"
     "  --port N        port (0: a free one)\n"
@@ -76,6 +81,43 @@ static void *reader_main(void *arg) {
   if (cat) sl_catalog_close(cat);
   sl_free(state);
   sl_free(staging);
+  return NULL;
+}
+
+/* Vacuums the lake every lake.vacuum_every (the first time one period after the start),
+ * with its own catalog handle; each run's figures go to the log and /metrics. */
+static void *vacuum_main(void *arg) {
+  struct sl_project *p = arg;
+  int64_t next = sl_time_now_ms() + p->lake.vacuum_every_ms;
+  while (!g_stop) {
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    if (g_stop || sl_time_now_ms() < next) continue;
+    struct sl_catalog *cat = NULL;
+    struct sl_err err = {0};
+    struct sl_vacuum_opts o = {.retention_ms = p->lake.retention_ms, .now_ms = sl_time_now_ms()};
+    struct sl_vacuum_result r = {0};
+    int rc = sl_catalog_open(p->catalog_url, &cat, &err);
+    if (!rc) rc = sl_vacuum(cat, p->store, &o, &r, &err);
+    if (cat) sl_catalog_close(cat);
+    if (rc) {
+      sl_log(SL_LOG_ERROR, "up", "vacuum failed; it is tried again next period", "error", err.msg, NULL);
+    } else {
+      int64_t snaps = 0, files = 0, bytes = 0;
+      for (size_t i = 0; i < r.n; i++) {
+        snaps += r.v[i].expired;
+        files += r.v[i].files + (r.v[i].known ? r.v[i].orphans : 0);
+        bytes += r.v[i].bytes + (r.v[i].known ? r.v[i].orphan_bytes : 0);
+      }
+      char a[24], b[24], c[24];
+      snprintf(a, sizeof a, "%lld", (long long)snaps);
+      snprintf(b, sizeof b, "%lld", (long long)files);
+      snprintf(c, sizeof c, "%lld", (long long)bytes);
+      sl_log(SL_LOG_INFO, "up", "vacuum done", "snapshots_expired", a, "files_deleted", b, "bytes_freed", c, NULL);
+      sl_vacuum_result_fini(&r);
+    }
+    next = sl_time_now_ms() + p->lake.vacuum_every_ms;
+  }
   return NULL;
 }
 
@@ -135,6 +177,8 @@ static int run(const char *cmd, int argc, char **argv, int with_readers) {
     rd->src = &p->sources.v[i];
     rd->started = pthread_create(&rd->th, NULL, reader_main, rd) == 0;
   }
+  pthread_t vac;
+  int vacuuming = with_readers && p->lake.vacuum_every_ms > 0 && pthread_create(&vac, NULL, vacuum_main, p) == 0;
   printf("sluice %s: serving project %s at %s%s", cmd, p->name && *p->name ? p->name : p->root, sl_server_url(srv),
          n_readers ? "" : "\n");
   if (n_readers) {
@@ -150,6 +194,7 @@ static int run(const char *cmd, int argc, char **argv, int with_readers) {
   g_stop = 1;
   fprintf(stderr, "sluice %s: stopping (%s)\n", cmd, sig == SIGINT ? "SIGINT" : "SIGTERM");
   sl_server_stop(srv);
+  if (vacuuming) pthread_join(vac, NULL);
   int failed = 0;
   for (size_t i = 0; i < n_readers; i++) {
     if (!rds[i].started) continue;

@@ -21,8 +21,9 @@ static const char *describe_usage =
     "files that hide rows of them (written by incremental merges).\n";
 static const char *snapshots_usage =
     "usage: sluice snapshots NS.TABLE [--format table|csv|json]\n\n"
-    "Lists a table's snapshots, oldest first: id, parent, time, operation, rows and\n"
-    "summary. Any id can be given to `sluice sql --as-of`.\n";
+    "Lists a table's snapshots, oldest first: id, parent, time, operation, rows, schema,\n"
+    "when `sluice vacuum` expired it (its files are gone; empty while it is kept) and\n"
+    "summary. Any id that has not expired can be given to `sluice sql --as-of`.\n";
 
 /* Parses the options shared by the three commands. Returns -1 to continue, else an
  * exit code. */
@@ -243,14 +244,16 @@ int sl_cmd_snapshots(int argc, char **argv) {
   if (sl_catalog_snapshot_list(p->cat, ti.table_id, &ss, &n, &err)) {
     rc = sl_cli_fail("snapshots", &err);
   } else {
-    const char *names[] = {"snapshot", "parent", "time", "operation", "rows", "schema_id", "summary"};
-    const enum sl_cell_kind kinds[] = {SL_CELL_NUM, SL_CELL_NUM,  SL_CELL_TEXT, SL_CELL_TEXT,
-                                       SL_CELL_NUM, SL_CELL_NUM, fmt == SL_OUT_JSON ? SL_CELL_JSON : SL_CELL_TEXT};
+    const char *names[] = {"snapshot", "parent", "time", "operation", "rows", "schema_id", "expired", "summary"};
+    const enum sl_cell_kind kinds[] = {SL_CELL_NUM,  SL_CELL_NUM, SL_CELL_TEXT, SL_CELL_TEXT,
+                                       SL_CELL_NUM,  SL_CELL_NUM, SL_CELL_TEXT,
+                                       fmt == SL_OUT_JSON ? SL_CELL_JSON : SL_CELL_TEXT};
     struct sl_rows rows;
-    sl_rows_init(&rows, 7, names, kinds);
+    sl_rows_init(&rows, 8, names, kinds);
     for (size_t i = 0; i < n; i++) {
       char *cells[] = {i64(ss[i].snapshot_id), ss[i].parent_id ? i64(ss[i].parent_id) : NULL, when(ss[i].ts_ms),
                        sl_strdup(ss[i].operation), i64(ss[i].rows), i64(ss[i].schema_id),
+                       ss[i].expired_ms ? when(ss[i].expired_ms) : NULL,
                        sl_strdup(ss[i].summary_json ? ss[i].summary_json : (fmt == SL_OUT_JSON ? "null" : ""))};
       sl_rows_add(&rows, cells);
     }

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/time.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -303,10 +304,13 @@ static int set_value(const struct sl_opt *o, void *out, const char *v) {
     return 0;
   }
   case SL_OPT_INT:
-  case SL_OPT_SIZE: {
+  case SL_OPT_SIZE:
+  case SL_OPT_DURATION: {
     int64_t x;
     if (o->type == SL_OPT_SIZE) {
       if (sl_cfg_parse_size(v, &x)) return SL_EINVAL;
+    } else if (o->type == SL_OPT_DURATION) {
+      if (sl_time_parse_duration(v, &x)) return SL_EINVAL;
     } else {
       char *end;
       errno = 0;
@@ -391,6 +395,7 @@ static const char *type_desc(const struct sl_opt *o, char *buf, size_t cap) {
     else snprintf(buf, cap, "a size such as 64MB or 1GiB");
     return buf;
   }
+  case SL_OPT_DURATION: return "a duration such as 90s, 15m, 12h or 7d";
   case SL_OPT_LIST: return "a list of strings";
   }
   return "a value";

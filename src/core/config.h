@@ -36,7 +36,7 @@ int sl_cfg_load(const char *path, struct sl_cfg_doc *doc, struct sl_err *err);
 void sl_cfg_doc_fini(struct sl_cfg_doc *doc);
 const struct sl_cfg_node *sl_cfg_get(const struct sl_cfg_node *map, const char *key);
 
-enum sl_opt_type { SL_OPT_STR, SL_OPT_INT, SL_OPT_BOOL, SL_OPT_SIZE, SL_OPT_ENUM, SL_OPT_LIST };
+enum sl_opt_type { SL_OPT_STR, SL_OPT_INT, SL_OPT_BOOL, SL_OPT_SIZE, SL_OPT_ENUM, SL_OPT_LIST, SL_OPT_DURATION };
 
 /* A LIST option: a YAML sequence of strings, or one comma-separated string. */
 struct sl_strlist {
@@ -45,7 +45,7 @@ struct sl_strlist {
 };
 
 /* One option of a section. STR fields are char* (owned by the struct, freed by
- * sl_cfg_section_fini); INT and SIZE are int64_t; BOOL and ENUM are int (ENUM: index
+ * sl_cfg_section_fini); INT, SIZE and DURATION (milliseconds) are int64_t; BOOL and ENUM are int (ENUM: index
  * into the '|'-separated choices); LIST is struct sl_strlist. */
 struct sl_opt {
   const char *name;

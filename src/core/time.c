@@ -2,7 +2,9 @@
 #include "core/time.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +38,18 @@ static int digits(const char **p, int n, int *out) {
     v = v * 10 + (*(*p)++ - '0');
   }
   *out = v;
+  return 0;
+}
+
+int sl_time_parse_duration(const char *s, int64_t *ms) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || v < 0 || !isfinite(v) || isspace((unsigned char)*s)) return -1;
+  double mult = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "ms") ? 1 : !strcmp(end, "m") ? 60e3
+                : !strcmp(end, "h") ? 3600e3 : !strcmp(end, "d") ? 86400e3 : -1;
+  if (mult < 0 || v * mult > 9e18) return -1;
+  *ms = (int64_t)(v * mult);
   return 0;
 }
 

@@ -13,6 +13,14 @@ const struct sl_cfg_section sl_lake_section = {
     (const struct sl_opt[]){
         {"path", SL_OPT_STR, offsetof(struct sl_lake_opts, path), "lake", 0, -1, NULL,
          "Folder of the lake's data files (bronze/silver/gold zones), relative to the project.", 0},
+        {"retention", SL_OPT_DURATION, offsetof(struct sl_lake_opts, retention_ms), "7d", 1, 0, NULL,
+         "How long `sluice vacuum` keeps a snapshot after a newer one replaced it (for time travel "
+         "with --as-of and for readers still reading it), and files no snapshot names (an ingest "
+         "or build that was killed) for at least as long, never less than an hour. A table's "
+         "current snapshot, and those its incremental models read from, are always kept.", 0},
+        {"vacuum_every", SL_OPT_DURATION, offsetof(struct sl_lake_opts, vacuum_every_ms), "1h", 1, 0, NULL,
+         "How often `sluice up` runs `sluice vacuum` (with lake.retention) in the background; its "
+         "figures are in /metrics (sluice_vacuum_*). 0 never.", 0},
         {NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0},
     },
     "Where the lake's data files live.",
@@ -58,6 +66,9 @@ int sl_store_list(struct sl_store *s, const char *prefix, char ***keys, size_t *
 }
 int sl_store_del(struct sl_store *s, const char *key, struct sl_err *err) {
   return check_key(key, err) ? err->code : s->ops->del(s, key, err);
+}
+int sl_store_stat(struct sl_store *s, const char *key, int64_t *mtime_ms, int64_t *bytes, struct sl_err *err) {
+  return check_key(key, err) ? err->code : s->ops->stat(s, key, mtime_ms, bytes, err);
 }
 char *sl_store_url(struct sl_store *s, const char *key) {
   return sl_fs_rel_is_safe(key) ? s->ops->url(s, key) : NULL;

@@ -13,6 +13,8 @@
 
 struct sl_lake_opts {
   char *path; /* the lake's root folder, relative to the project */
+  int64_t retention_ms; /* how long replaced snapshots and their files are kept */
+  int64_t vacuum_every_ms; /* how often `sluice up` vacuums; 0: never */
 };
 extern const struct sl_cfg_section sl_lake_section;
 
@@ -27,6 +29,8 @@ struct sl_store_ops {
   /* Keys under prefix (a folder-like prefix without trailing slash), sorted. */
   int (*list)(struct sl_store *s, const char *prefix, char ***keys, size_t *n, struct sl_err *err);
   int (*del)(struct sl_store *s, const char *key, struct sl_err *err);
+  /* When the object was last written (ms since the epoch), and its size. */
+  int (*stat)(struct sl_store *s, const char *key, int64_t *mtime_ms, int64_t *bytes, struct sl_err *err);
   /* Where a writer (DuckDB) puts a new object with this key; new string. */
   char *(*url)(struct sl_store *s, const char *key);
   /* Makes objects written through url() durable (fsync files and folder). */
@@ -50,6 +54,7 @@ int sl_store_put(struct sl_store *s, const char *key, const void *data, size_t l
 int sl_store_get(struct sl_store *s, const char *key, char **data, size_t *len, struct sl_err *err);
 int sl_store_list(struct sl_store *s, const char *prefix, char ***keys, size_t *n, struct sl_err *err);
 int sl_store_del(struct sl_store *s, const char *key, struct sl_err *err);
+int sl_store_stat(struct sl_store *s, const char *key, int64_t *mtime_ms, int64_t *bytes, struct sl_err *err);
 char *sl_store_url(struct sl_store *s, const char *key);
 int sl_store_sync(struct sl_store *s, const char *const *keys, size_t n, struct sl_err *err);
 int sl_store_prepare(struct sl_store *s, const char *key_prefix, struct sl_err *err);

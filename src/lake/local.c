@@ -122,6 +122,20 @@ static int local_del(struct sl_store *s, const char *key, struct sl_err *err) {
   return rc;
 }
 
+static int local_stat(struct sl_store *s, const char *key, int64_t *mtime_ms, int64_t *bytes, struct sl_err *err) {
+  char *p = local_url(s, key);
+  if (!p) return sl_err_set(err, SL_ENOMEM, "lake: out of memory");
+  struct stat sb;
+  int rc = 0;
+  if (stat(p, &sb)) rc = sl_err_set(err, errno == ENOENT ? SL_ENOTFOUND : SL_EIO, "stat %s: %s", p, strerror(errno));
+  else {
+    *mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+    *bytes = (int64_t)sb.st_size;
+  }
+  sl_free(p);
+  return rc;
+}
+
 static int fsync_path(const char *p, struct sl_err *err) {
   int fd = open(p, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return sl_err_set(err, SL_EIO, "open %s: %s", p, strerror(errno));
@@ -158,6 +172,7 @@ const struct sl_store_ops sl_store_local_ops = {
     .get = local_get,
     .list = local_list,
     .del = local_del,
+    .stat = local_stat,
     .url = local_url,
     .sync = local_sync,
     .prepare = local_prepare,

@@ -152,10 +152,11 @@ void sl_api_snapshots(struct sl_req *r) {
   for (size_t k = n; !rc && k-- > 0;) {
     const struct sl_snapshot *sn = &list[k];
     json_t *sum = sn->summary_json ? json_loads(sn->summary_json, 0, NULL) : NULL;
-    json_array_append_new(arr, json_pack("{s:I, s:o, s:I, s:s, s:I, s:I, s:o}", "id", (json_int_t)sn->snapshot_id,
+    json_array_append_new(arr, json_pack("{s:I, s:o, s:I, s:s, s:I, s:I, s:o, s:o}", "id", (json_int_t)sn->snapshot_id,
                                          "parent", sn->parent_id ? json_integer(sn->parent_id) : json_null(), "time_ms",
                                          (json_int_t)sn->ts_ms, "operation", sn->operation ? sn->operation : "",
                                          "rows", (json_int_t)sn->rows, "schema_id", (json_int_t)sn->schema_id,
+                                         "expired_ms", sn->expired_ms ? json_integer(sn->expired_ms) : json_null(),
                                          "summary", sum ? sum : json_object()));
   }
   sl_snapshot_list_free(list, n);

@@ -47,6 +47,7 @@ static int pick_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, 
   int rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err);
   if (rc) return rc;
   *snap = 0;
+  int64_t expired = 0;
   for (size_t i = 0; i < n; i++) {
     int fits = !asof || (!asof->snapshot_id && !asof->ts_ms) ? ss[i].snapshot_id == t->current_snapshot
                : asof->snapshot_id ? ss[i].snapshot_id <= asof->snapshot_id
@@ -54,9 +55,17 @@ static int pick_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, 
     if (fits && ss[i].snapshot_id > *snap) {
       *snap = ss[i].snapshot_id;
       *schema_id = ss[i].schema_id;
+      expired = ss[i].expired_ms;
     }
   }
   sl_snapshot_list_free(ss, n);
+  if (expired) {
+    char when[40];
+    sl_time_iso8601(expired, when, sizeof when);
+    return sl_err_set(err, SL_ENOTFOUND, "%s.%s as of that point is snapshot %lld, which has expired: `sluice vacuum` "
+                      "removed its files at %s (lake.retention); `sluice snapshots %s.%s` lists the ones kept",
+                      t->ns, t->name, (long long)*snap, when, t->ns, t->name);
+  }
   return 0;
 }
 

@@ -251,8 +251,17 @@ static int plan_delta_inputs(struct sl_bctx *x, const struct sl_model *m, json_t
     } else {
       char *added = NULL;
       int64_t removed = 0;
-      if ((rc = sl_sql_table_delta_select(x->d, x->cat, x->o->st, &ti, ti.current_snapshot, since, &added, &removed,
-                                          err))) {
+      rc = sl_sql_table_delta_select(x->d, x->cat, x->o->st, &ti, ti.current_snapshot, since, &added, &removed, err);
+      if (rc == SL_ENOTFOUND) {
+        /* The snapshot the last build read is gone (expired): nothing tells what changed since. */
+        dl->full = 1;
+        dl->why_full = sl_asprintf("input %s: the snapshot the last build read is gone (%s)", qt, err->msg);
+        sl_err_clear(err);
+        sl_table_info_fini(&ti);
+        sl_buf_fini(&r);
+        return 0;
+      }
+      if (rc) {
         sl_table_info_fini(&ti);
         sl_buf_fini(&r);
         return rc;

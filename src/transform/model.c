@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/time.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -56,17 +57,6 @@ int sl_models_find(const struct sl_models *ms, const char *name) {
   return -1;
 }
 
-static int duration_ms(const char *s, int64_t *out) {
-  char *end;
-  double v = strtod(s, &end);
-  if (end == s || v < 0) return -1;
-  double mult = !*end || !strcmp(end, "s") ? 1000 : !strcmp(end, "m") ? 60e3 : !strcmp(end, "h") ? 3600e3
-                : !strcmp(end, "d") ? 86400e3 : -1;
-  if (mult < 0) return -1;
-  *out = (int64_t)(v * mult);
-  return 0;
-}
-
 static int str_or_list(const struct sl_tx *a, char ***v, size_t *n) {
   if (a->kind == SL_TX_STR) return push_str(v, n, a->s);
   if (a->kind != SL_TX_LIST) return -2;
@@ -113,7 +103,7 @@ static int apply_config(struct sl_model *m, const struct sl_tpl_part *p, struct 
       if (a->kind != SL_TX_STR) rc = -2;
       else m->event_time = sl_strdup(a->s);
     } else if (!strcmp(k, "lookback")) {
-      if ((a->kind != SL_TX_STR && a->kind != SL_TX_NUM) || duration_ms(a->s, &m->lookback_ms))
+      if ((a->kind != SL_TX_STR && a->kind != SL_TX_NUM) || sl_time_parse_duration(a->s, &m->lookback_ms))
         return sl_err_set(err, SL_EINVAL, "%s:%d: lookback is a duration like '3d' or '12h'", m->path, p->line);
     } else {
       return sl_err_set(err, SL_EINVAL,

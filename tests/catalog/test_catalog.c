@@ -1,7 +1,7 @@
 /* test_catalog.c: the SQLite catalog: commits and their checks, schema versions with
  * stable field ids, optimistic concurrency between handles and between processes,
- * time travel, position delete files and the rows they hide, drops, and the messages of
- * each error. */
+ * time travel, position delete files and the rows they hide, expiry, drops, upgrades of
+ * older formats, and the messages of each error. */
 #include "test.h"
 
 #include "catalog/catalog.h"
@@ -340,9 +340,96 @@ static void test_upgrade(void) {
                          "(SELECT user_version FROM pragma_user_version)", -1, &st, NULL);
   CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
   CHECK_EQ_INT(sqlite3_column_int(st, 0), 1);
-  CHECK_EQ_INT(sqlite3_column_int(st, 1), 2);
+  CHECK_EQ_INT(sqlite3_column_int(st, 1), 3);
+  sqlite3_finalize(st);
+  /* Format 2: snapshots without expired_ms. */
+  sqlite3_exec(db, "ALTER TABLE snapshots DROP COLUMN expired_ms; PRAGMA user_version = 2", NULL, NULL, NULL);
+  sqlite3_close(db);
+  CHECK_EQ_INT(sl_catalog_open(u, &cat, &err), 0);
+  sl_catalog_close(cat);
+  sqlite3_open(path, &db);
+  sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM pragma_table_info('snapshots') WHERE name = 'expired_ms'), "
+                         "(SELECT user_version FROM pragma_user_version)", -1, &st, NULL);
+  CHECK_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+  CHECK_EQ_INT(sqlite3_column_int(st, 0), 1);
+  CHECK_EQ_INT(sqlite3_column_int(st, 1), 3);
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+/* Expiring snapshots: the files no kept snapshot sees are forgotten and listed, the
+ * current snapshot is never expired, reading an expired one is an error, a dry run
+ * changes nothing. */
+static void test_expire(void) {
+  struct sl_catalog *cat = open_cat();
+  struct sl_err err = {0};
+  const char *n1[] = {"id"}, *t1[] = {"BIGINT"};
+  struct sl_schema s1 = schema_of(n1, t1, 1);
+  int64_t s[5] = {0};
+  CHECK_EQ_INT(commit(cat, "exp", 0, &s1, "bronze/exp/data/a.parquet", 10, 0, &s[1], &err), 0);
+  CHECK_EQ_INT(commit(cat, "exp", s[1], &s1, "bronze/exp/data/b.parquet", 5, 0, &s[2], &err), 0);
+  CHECK_EQ_INT(commit(cat, "exp", s[2], &s1, "bronze/exp/data/c.parquet", 3, 1, &s[3], &err), 0);
+  CHECK_EQ_INT(commit(cat, "exp", s[3], &s1, "bronze/exp/data/d.parquet", 2, 0, &s[4], &err), 0);
+  struct sl_table_info ti = {0};
+  CHECK_EQ_INT(sl_catalog_table_get(cat, "bronze", "exp", &ti, &err), 0);
+  struct sl_data_file *gone = NULL, *f = NULL;
+  size_t ng = 0, nf = 0;
+  /* s1 alone: its file a is still seen by s2. */
+  CHECK_EQ_INT(sl_catalog_expire(cat, ti.table_id, &s[1], 1, 1000, 1, &gone, &ng, &err), 0);
+  CHECK_EQ_INT(ng, 0);
+  int64_t both[] = {s[1], s[2]};
+  CHECK_EQ_INT(sl_catalog_expire(cat, ti.table_id, both, 2, 1000, 1, &gone, &ng, &err), 0);
+  CHECK_EQ_INT(ng, 2);
+  if (ng == 2) {
+    CHECK_STR(gone[0].path, "bronze/exp/data/a.parquet");
+    CHECK_EQ_INT(gone[0].bytes, 100);
+    CHECK_STR(gone[1].path, "bronze/exp/data/b.parquet");
+  }
+  sl_data_file_list_free(gone, ng);
+  /* The dry run changed nothing. */
+  CHECK_EQ_INT(sl_catalog_files_at(cat, ti.table_id, s[1], &f, &nf, &err), 0);
+  CHECK_EQ_INT(nf, 1);
+  sl_data_file_list_free(f, nf);
+  CHECK_EQ_INT(sl_catalog_expire(cat, ti.table_id, both, 2, 1000, 0, &gone, &ng, &err), 0);
+  CHECK_EQ_INT(ng, 2);
+  sl_data_file_list_free(gone, ng);
+  CHECK_EQ_INT(sl_catalog_files_at(cat, ti.table_id, s[1], &f, &nf, &err), SL_ENOTFOUND);
+  CHECK_CONTAINS(err.msg, "has expired");
+  struct sl_delete_file *d = NULL;
+  size_t nd = 0;
+  CHECK_EQ_INT(sl_catalog_deletes_at(cat, ti.table_id, s[2], &d, &nd, &err), SL_ENOTFOUND);
+  int64_t at = 0;
+  CHECK_EQ_INT(sl_catalog_snapshot_at(cat, ti.table_id, INT64_MAX, &at, &err), 0);
+  CHECK_EQ_INT(at, s[4]);
+  CHECK_EQ_INT(sl_catalog_files_at(cat, ti.table_id, s[3], &f, &nf, &err), 0);
+  CHECK_EQ_INT(nf, 1);
+  sl_data_file_list_free(f, nf);
+  /* The current snapshot is never expired; s3's files are live, so nothing goes. */
+  int64_t rest[] = {s[3], s[4]};
+  CHECK_EQ_INT(sl_catalog_expire(cat, ti.table_id, rest, 2, 2000, 0, &gone, &ng, &err), 0);
+  CHECK_EQ_INT(ng, 0);
+  struct sl_snapshot *ss = NULL;
+  size_t ns = 0;
+  CHECK_EQ_INT(sl_catalog_snapshot_list(cat, ti.table_id, &ss, &ns, &err), 0);
+  CHECK_EQ_INT(ns, 4);
+  for (size_t i = 0; i < ns; i++) CHECK_EQ_INT(ss[i].expired_ms, ss[i].snapshot_id == s[4] ? 0 : ss[i].snapshot_id == s[3] ? 2000 : 1000);
+  sl_snapshot_list_free(ss, ns);
+  CHECK_EQ_INT(sl_catalog_files_at(cat, ti.table_id, s[4], &f, &nf, &err), 0);
+  CHECK_EQ_INT(nf, 2);
+  sl_data_file_list_free(f, nf);
+  /* The files it still names, whatever their snapshot. */
+  char **paths = NULL;
+  size_t np = 0;
+  CHECK_EQ_INT(sl_catalog_paths(cat, ti.table_id, &paths, &np, &err), 0);
+  CHECK_EQ_INT(np, 2);
+  if (np == 2) {
+    CHECK_STR(paths[0], "bronze/exp/data/c.parquet");
+    CHECK_STR(paths[1], "bronze/exp/data/d.parquet");
+  }
+  sl_str_list_free(paths, np);
+  sl_table_info_fini(&ti);
+  sl_schema_fini(&s1);
+  sl_catalog_close(cat);
 }
 
 /* A snapshot that drops some files of its parent and adds others (a merge). */
@@ -482,6 +569,7 @@ int main(void) {
   TEST_RUN(test_conflicts);
   TEST_RUN(test_remove_files);
   TEST_RUN(test_delete_files);
+  TEST_RUN(test_expire);
   TEST_RUN(test_concurrent_processes);
   TEST_RUN(test_drop_and_errors);
   TEST_RUN(test_newer_format_refused);

@@ -133,8 +133,22 @@ static void test_human_duration(void) {
   }
 }
 
+static void test_parse_duration(void) {
+  static const struct { const char *s; int64_t ms; } good[] = {
+      {"7d", 604800000}, {"12h", 43200000}, {"15m", 900000}, {"90s", 90000}, {"500ms", 500}, {"1.5", 1500}, {"0", 0},
+  };
+  static const char *const bad[] = {"", "x", "3x", "-1s", "1 h", " 1h", "nan", "inf", "1e300d", "h"};
+  int64_t ms = -1;
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    CHECK_EQ_INT(sl_time_parse_duration(good[i].s, &ms), 0);
+    CHECK_EQ_INT(ms, good[i].ms);
+  }
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) CHECK_EQ_INT(sl_time_parse_duration(bad[i], &ms), -1);
+}
+
 int main(void) {
   TEST_RUN(test_err);
+  TEST_RUN(test_parse_duration);
   TEST_RUN(test_quoting);
   TEST_RUN(test_paths);
   TEST_RUN(test_atomic_write);

@@ -197,13 +197,15 @@ async function tablePage(main, ns, name, query, ctx) {
     const shown = asOf || String(info.snapshot_id);
     clear(snapBody, dataTable([
       { label: 'ID', num: true, render: (s) => h('span', null, String(s.id)) },
-      { label: 'Operation', render: (s) => h('span', null, s.operation || '—', String(s.id) === String(info.snapshot_id) ? [' ', badge('current', 'kind')] : null) },
+      { label: 'Operation', render: (s) => h('span', null, s.operation || '—', String(s.id) === String(info.snapshot_id) ? [' ', badge('current', 'kind')] : s.expired_ms ? [' ', badge('expired')] : null) },
       { label: 'Rows', num: true, render: (s) => s.summary && s.summary['added-rows'] !== undefined ? '+' + num(s.summary['added-rows']) : s.rows !== undefined ? num(s.rows) : '—' },
       { label: 'When', render: (s) => h('span', { title: date(s.time_ms) }, ago(s.time_ms)) },
     ], snaps, {
       caption: 'Snapshots, newest first; pick one to see the table as it was',
-      rowAttrs: (s) => ({ class: 'clickable' + (String(s.id) === shown ? ' selected' : ''), 'aria-selected': String(String(s.id) === shown), 'data-snapshot': s.id, title: 'Show the table as of this snapshot' }),
-      onRow: (s) => travel(String(s.id) === String(info.snapshot_id) ? '' : String(s.id)),
+      // An expired snapshot's files are gone (sluice vacuum): listed, not travelled to.
+      rowAttrs: (s) => s.expired_ms ? { class: 'muted', 'data-snapshot': s.id, title: `Expired by sluice vacuum ${date(s.expired_ms)}: its files are gone` }
+        : ({ class: 'clickable' + (String(s.id) === shown ? ' selected' : ''), 'aria-selected': String(String(s.id) === shown), 'data-snapshot': s.id, title: 'Show the table as of this snapshot' }),
+      onRow: (s) => { if (!s.expired_ms) travel(String(s.id) === String(info.snapshot_id) ? '' : String(s.id)); },
     }));
   }
   function travel(id) {
