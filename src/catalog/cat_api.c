@@ -113,6 +113,16 @@ int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size
   return cat->ops->paths(cat, table_id, out, n, err);
 }
 
+int sl_catalog_snapshot_files(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added,
+                              size_t *n_added, char ***removed, size_t *n_removed, struct sl_err *err) {
+  return cat->ops->snapshot_files(cat, table_id, snapshot_id, added, n_added, removed, n_removed, err);
+}
+
+int sl_catalog_name_is(const char *qualified, const char *ns, const char *name) {
+  size_t ln = strlen(ns);
+  return !strncmp(qualified, ns, ln) && qualified[ln] == '.' && !strcmp(qualified + ln + 1, name);
+}
+
 int sl_catalog_name_valid(const char *name) {
   if (!name || !*name || strlen(name) > 63) return 0;
   if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || *name == '_')) return 0;

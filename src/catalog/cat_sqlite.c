@@ -722,20 +722,16 @@ static int sq_expire(struct sl_catalog *cat, int64_t table_id, const int64_t *id
 }
 #undef UNSEEN
 
-static int sq_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err) {
-  struct cat_sqlite *c = impl(cat);
-  sqlite3_stmt *st;
-  int rc = prep(c, &st, err,
-                "SELECT path FROM data_files WHERE table_id = ?1 UNION ALL SELECT path FROM delete_files WHERE table_id = ?1"
-                " ORDER BY 1",
-                "i", table_id);
-  if (rc) return rc;
+/* The paths one query returns (its first column), in *out. */
+static int path_list(struct cat_sqlite *c, sqlite3_stmt *st, char ***out, size_t *n, struct sl_err *err) {
+  int rc = 0, r;
   size_t cnt = 0, cap = 0;
   char **v = NULL;
-  while (!rc && sqlite3_step(st) == SQLITE_ROW) {
+  while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
     if (sl_array_grow(&v, &cap, cnt + 1, sizeof *v)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     else if (!(v[cnt++] = col_text(st, 0))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }
+  if (!rc && r != SQLITE_DONE) rc = fail(c, err, "list files");
   sqlite3_finalize(st);
   if (rc) {
     sl_str_list_free(v, cnt);
@@ -744,6 +740,36 @@ static int sq_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_
   *out = v;
   *n = cnt;
   return 0;
+}
+
+static int sq_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err) {
+  struct cat_sqlite *c = impl(cat);
+  sqlite3_stmt *st;
+  int rc = prep(c, &st, err,
+                "SELECT path FROM data_files WHERE table_id = ?1 UNION ALL SELECT path FROM delete_files WHERE table_id = ?1"
+                " ORDER BY 1",
+                "i", table_id);
+  return rc ? rc : path_list(c, st, out, n, err);
+}
+
+static int sq_snapshot_files(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added,
+                             size_t *n_added, char ***removed, size_t *n_removed, struct sl_err *err) {
+  struct cat_sqlite *c = impl(cat);
+  sqlite3_stmt *st;
+  *added = *removed = NULL;
+  *n_added = *n_removed = 0;
+  int rc = prep(c, &st, err, "SELECT path FROM data_files WHERE table_id = ? AND added_snapshot = ? ORDER BY 1", "ii",
+                table_id, snapshot_id);
+  if (!rc) rc = path_list(c, st, added, n_added, err);
+  if (!rc && !(rc = prep(c, &st, err, "SELECT path FROM data_files WHERE table_id = ? AND removed_snapshot = ? ORDER BY 1",
+                         "ii", table_id, snapshot_id)))
+    rc = path_list(c, st, removed, n_removed, err);
+  if (rc) {
+    sl_str_list_free(*added, *n_added);
+    *added = NULL;
+    *n_added = 0;
+  }
+  return rc;
 }
 
 const struct sl_catalog_ops sl_catalog_sqlite_ops = {
@@ -763,4 +789,5 @@ const struct sl_catalog_ops sl_catalog_sqlite_ops = {
     .commit = sq_commit,
     .expire = sq_expire,
     .paths = sq_paths,
+    .snapshot_files = sq_snapshot_files,
 };

@@ -108,6 +108,8 @@ struct sl_catalog_ops {
   int (*expire)(struct sl_catalog *cat, int64_t table_id, const int64_t *ids, size_t n_ids, int64_t now_ms, int dry_run,
                 struct sl_data_file **gone, size_t *n_gone, struct sl_err *err);
   int (*paths)(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
+  int (*snapshot_files)(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added, size_t *n_added,
+                        char ***removed, size_t *n_removed, struct sl_err *err);
 };
 
 struct sl_catalog {
@@ -151,8 +153,14 @@ int sl_catalog_expire(struct sl_catalog *cat, int64_t table_id, const int64_t *i
 /* Every file (data or delete) the catalog names for the table, in any snapshot, sorted. */
 int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
 
+/* The data files a snapshot added and those it removed (keys, sorted). */
+int sl_catalog_snapshot_files(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added,
+                              size_t *n_added, char ***removed, size_t *n_removed, struct sl_err *err);
+
 /* Splits "ns.table" into its parts (new strings); checks both are valid names. */
 int sl_catalog_name_split(const char *qualified, char **ns, char **table, struct sl_err *err);
+/* 1 if qualified ("ns.table") names table name of namespace ns. */
+int sl_catalog_name_is(const char *qualified, const char *ns, const char *name);
 /* Names are [A-Za-z_][A-Za-z0-9_]{0,62}: safe as folder names and SQL identifiers. */
 int sl_catalog_name_valid(const char *name);
 

@@ -84,15 +84,9 @@ static struct sl_vacuum_table *entry(struct sl_vacuum_result *r, const char *ns,
   return t;
 }
 
-/* 1 if q ("ns.table") names ns.name. */
-static int names(const char *q, const char *ns, const char *name) {
-  size_t ln = strlen(ns);
-  return !strncmp(q, ns, ln) && q[ln] == '.' && !strcmp(q + ln + 1, name);
-}
-
 static int selected(const struct sl_vacuum_opts *o, const char *ns, const char *name) {
   for (size_t i = 0; i < o->n_tables; i++)
-    if (names(o->tables[i], ns, name)) return 1;
+    if (sl_catalog_name_is(o->tables[i], ns, name)) return 1;
   return !o->n_tables;
 }
 
@@ -215,7 +209,7 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
   int rc = sl_catalog_table_list(cat, NULL, &ts, &nt, err);
   for (size_t i = 0; !rc && i < o->n_tables; i++) {
     int found = 0;
-    for (size_t k = 0; k < nt && !found; k++) found = names(o->tables[i], ts[k].ns, ts[k].name);
+    for (size_t k = 0; k < nt && !found; k++) found = sl_catalog_name_is(o->tables[i], ts[k].ns, ts[k].name);
     if (!found)
       rc = sl_err_set(err, SL_ENOTFOUND, "vacuum: no table %s in the lake; `sluice tables` lists them", o->tables[i]);
   }
@@ -249,6 +243,22 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
   }
   if (rc) sl_vacuum_result_fini(out);
   return rc;
+}
+
+int sl_vacuum_incremental_inputs(struct sl_catalog *cat, int64_t **ids, size_t *n, struct sl_err *err) {
+  struct sl_table_info *ts = NULL;
+  size_t nt = 0;
+  struct ids keep = {0};
+  int rc = sl_catalog_table_list(cat, NULL, &ts, &nt, err);
+  if (!rc) rc = keep_inputs(cat, ts, nt, &keep, err);
+  sl_table_list_free(ts, nt);
+  if (rc) {
+    sl_free(keep.v);
+    return rc;
+  }
+  *ids = keep.v;
+  *n = keep.n;
+  return 0;
 }
 
 void sl_vacuum_result_fini(struct sl_vacuum_result *r) {

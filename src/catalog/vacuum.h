@@ -40,4 +40,8 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
               struct sl_vacuum_result *out, struct sl_err *err);
 void sl_vacuum_result_fini(struct sl_vacuum_result *r);
 
+/* The snapshots (of any table) that incremental models read from last: their next
+ * builds read what changed since them. *ids is a new array. */
+int sl_vacuum_incremental_inputs(struct sl_catalog *cat, int64_t **ids, size_t *n, struct sl_err *err);
+
 #endif

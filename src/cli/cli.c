@@ -18,6 +18,7 @@ const struct sl_cmd sl_cli_commands[] = {
     {"tables", sl_cmd_tables, "list the lake's tables"},
     {"describe", sl_cmd_describe, "show a table's schema, size and files"},
     {"snapshots", sl_cmd_snapshots, "list a table's snapshots"},
+    {"compact", sl_cmd_compact, "rewrite tables' small files and merged-away rows into fewer, whole files"},
     {"vacuum", sl_cmd_vacuum, "expire old snapshots and delete the files nothing needs (space back)"},
     {"status", sl_cmd_status, "the lake in numbers, and each source's replication slot and lag"},
     {"topic", sl_cmd_topic, "topics: create, list, describe, produce, consume, delete, offsets"},

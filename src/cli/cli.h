@@ -37,6 +37,7 @@ int sl_cmd_config(int argc, char **argv);
 int sl_cmd_cdc(int argc, char **argv);
 int sl_cmd_status(int argc, char **argv);
 int sl_cmd_vacuum(int argc, char **argv);
+int sl_cmd_compact(int argc, char **argv);
 int sl_cmd_build(int argc, char **argv);
 int sl_cmd_check(int argc, char **argv);
 int sl_cmd_lineage(int argc, char **argv);

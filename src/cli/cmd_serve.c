@@ -1,12 +1,13 @@
 /* cmd_serve.c: `sluice serve` (the HTTP server: API, metrics, web UI) and `sluice up`
  * (the server plus a change-capture reader into bronze for every source marked
- * `cdc: true`, and a vacuum of the lake every lake.vacuum_every). Both run until SIGINT
+ * `cdc: true`, and the lake's upkeep: compact and vacuum). Both run until SIGINT
  * or SIGTERM, then stop accepting requests, let those in flight finish, stop the
  * readers at a transaction boundary (their position confirmed only for what the lake
  * committed), close the catalog and exit 0. */
 #include "cli/cmd_common.h"
 
 #include "catalog/vacuum.h"
+#include "ingest/compact.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
@@ -37,8 +38,9 @@ static const char *up_usage =
     "usage: sluice up [--listen ADDR] [--port N] [--project DIR]\n\n"
     "Runs the whole project in one process: the HTTP server (as `sluice serve`) and,\n"
     "for every source in sluice.yaml with `cdc: true`, a change-capture reader into\n"
-    "bronze (as `sluice cdc NAME`), and every lake.vacuum_every (1h) `sluice vacuum`\n"
-    "with lake.retention. Stops cleanly on Ctrl-C or SIGTERM.\n\n"
+    "bronze (as `sluice cdc NAME`), and the lake's upkeep: `sluice compact` every\n"
+    "lake.compact_every and `sluice vacuum` (with lake.retention) every\n"
+    "lake.vacuum_every, 1h each by default. Stops cleanly on Ctrl-C or SIGTERM.\n\n"
     "options:\n"
     "  --listen ADDR   address to bind\n"
     "  --port N        port (0: a free one)\n"
@@ -84,39 +86,77 @@ static void *reader_main(void *arg) {
   return NULL;
 }
 
-/* Vacuums the lake every lake.vacuum_every (the first time one period after the start),
- * with its own catalog handle; each run's figures go to the log and /metrics. */
-static void *vacuum_main(void *arg) {
+/* One compaction of every table, with its own DuckDB session; figures to the log. */
+static void upkeep_compact(struct sl_project *p, struct sl_catalog *cat) {
+  struct sl_duck_opts dopts;
+  sl_project_duck_opts(p, &dopts);
+  struct sl_duck *d = NULL;
+  struct sl_err err = {0};
+  struct sl_compact_opts o = {.target_file_size = p->ingest.target_file_size};
+  struct sl_compact_result r = {0};
+  int rc = sl_duck_open(NULL, &dopts, &d, &err);
+  if (!rc) rc = sl_compact(d, cat, p->store, &p->ingest, &o, &r, &err);
+  sl_duck_close(d);
+  if (rc) {
+    sl_log(SL_LOG_ERROR, "up", "compact failed; it is tried again next period", "error", err.msg, NULL);
+    return;
+  }
+  int64_t files = 0, tables = 0;
+  for (size_t i = 0; i < r.n; i++) files += r.v[i].files_rewritten, tables += r.v[i].files_rewritten > 0;
+  char a[24], b[24];
+  snprintf(a, sizeof a, "%lld", (long long)tables);
+  snprintf(b, sizeof b, "%lld", (long long)files);
+  sl_log(SL_LOG_INFO, "up", "compact done", "tables", a, "files_rewritten", b, NULL);
+  sl_compact_result_fini(&r);
+}
+
+/* One vacuum of the lake with lake.retention; figures to the log (and /metrics). */
+static void upkeep_vacuum(struct sl_project *p, struct sl_catalog *cat) {
+  struct sl_err err = {0};
+  struct sl_vacuum_opts o = {.retention_ms = p->lake.retention_ms, .now_ms = sl_time_now_ms()};
+  struct sl_vacuum_result r = {0};
+  if (sl_vacuum(cat, p->store, &o, &r, &err)) {
+    sl_log(SL_LOG_ERROR, "up", "vacuum failed; it is tried again next period", "error", err.msg, NULL);
+    return;
+  }
+  int64_t snaps = 0, files = 0, bytes = 0;
+  for (size_t i = 0; i < r.n; i++) {
+    snaps += r.v[i].expired;
+    files += r.v[i].files + (r.v[i].known ? r.v[i].orphans : 0);
+    bytes += r.v[i].bytes + (r.v[i].known ? r.v[i].orphan_bytes : 0);
+  }
+  char a[24], b[24], c[24];
+  snprintf(a, sizeof a, "%lld", (long long)snaps);
+  snprintf(b, sizeof b, "%lld", (long long)files);
+  snprintf(c, sizeof c, "%lld", (long long)bytes);
+  sl_log(SL_LOG_INFO, "up", "vacuum done", "snapshots_expired", a, "files_deleted", b, "bytes_freed", c, NULL);
+  sl_vacuum_result_fini(&r);
+}
+
+/* The lake's upkeep in `sluice up`: compacts every lake.compact_every and vacuums every
+ * lake.vacuum_every (each the first time one period after the start), with its own
+ * catalog handle. */
+static void *upkeep_main(void *arg) {
   struct sl_project *p = arg;
-  int64_t next = sl_time_now_ms() + p->lake.vacuum_every_ms;
+  int64_t now = sl_time_now_ms(), every[2] = {p->lake.compact_every_ms, p->lake.vacuum_every_ms};
+  int64_t next[2] = {now + every[0], now + every[1]};
   while (!g_stop) {
     struct timespec ts = {0, 200 * 1000 * 1000};
     nanosleep(&ts, NULL);
-    if (g_stop || sl_time_now_ms() < next) continue;
+    now = sl_time_now_ms();
+    int due[2] = {every[0] > 0 && now >= next[0], every[1] > 0 && now >= next[1]};
+    if (g_stop || (!due[0] && !due[1])) continue;
     struct sl_catalog *cat = NULL;
     struct sl_err err = {0};
-    struct sl_vacuum_opts o = {.retention_ms = p->lake.retention_ms, .now_ms = sl_time_now_ms()};
-    struct sl_vacuum_result r = {0};
-    int rc = sl_catalog_open(p->catalog_url, &cat, &err);
-    if (!rc) rc = sl_vacuum(cat, p->store, &o, &r, &err);
-    if (cat) sl_catalog_close(cat);
-    if (rc) {
-      sl_log(SL_LOG_ERROR, "up", "vacuum failed; it is tried again next period", "error", err.msg, NULL);
+    if (sl_catalog_open(p->catalog_url, &cat, &err)) {
+      sl_log(SL_LOG_ERROR, "up", "upkeep cannot open the catalog; it is tried again next period", "error", err.msg, NULL);
     } else {
-      int64_t snaps = 0, files = 0, bytes = 0;
-      for (size_t i = 0; i < r.n; i++) {
-        snaps += r.v[i].expired;
-        files += r.v[i].files + (r.v[i].known ? r.v[i].orphans : 0);
-        bytes += r.v[i].bytes + (r.v[i].known ? r.v[i].orphan_bytes : 0);
-      }
-      char a[24], b[24], c[24];
-      snprintf(a, sizeof a, "%lld", (long long)snaps);
-      snprintf(b, sizeof b, "%lld", (long long)files);
-      snprintf(c, sizeof c, "%lld", (long long)bytes);
-      sl_log(SL_LOG_INFO, "up", "vacuum done", "snapshots_expired", a, "files_deleted", b, "bytes_freed", c, NULL);
-      sl_vacuum_result_fini(&r);
+      if (due[0]) upkeep_compact(p, cat);
+      if (due[1] && !g_stop) upkeep_vacuum(p, cat);
+      sl_catalog_close(cat);
     }
-    next = sl_time_now_ms() + p->lake.vacuum_every_ms;
+    for (int k = 0; k < 2; k++)
+      if (due[k]) next[k] = sl_time_now_ms() + every[k];
   }
   return NULL;
 }
@@ -177,8 +217,9 @@ static int run(const char *cmd, int argc, char **argv, int with_readers) {
     rd->src = &p->sources.v[i];
     rd->started = pthread_create(&rd->th, NULL, reader_main, rd) == 0;
   }
-  pthread_t vac;
-  int vacuuming = with_readers && p->lake.vacuum_every_ms > 0 && pthread_create(&vac, NULL, vacuum_main, p) == 0;
+  pthread_t upkeep;
+  int upkept = with_readers && (p->lake.vacuum_every_ms > 0 || p->lake.compact_every_ms > 0) &&
+               pthread_create(&upkeep, NULL, upkeep_main, p) == 0;
   printf("sluice %s: serving project %s at %s%s", cmd, p->name && *p->name ? p->name : p->root, sl_server_url(srv),
          n_readers ? "" : "\n");
   if (n_readers) {
@@ -194,7 +235,7 @@ static int run(const char *cmd, int argc, char **argv, int with_readers) {
   g_stop = 1;
   fprintf(stderr, "sluice %s: stopping (%s)\n", cmd, sig == SIGINT ? "SIGINT" : "SIGTERM");
   sl_server_stop(srv);
-  if (vacuuming) pthread_join(vac, NULL);
+  if (upkept) pthread_join(upkeep, NULL);
   int failed = 0;
   for (size_t i = 0; i < n_readers; i++) {
     if (!rds[i].started) continue;

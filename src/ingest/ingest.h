@@ -72,6 +72,7 @@ struct sl_ingest_stage {
   char uuid[37];
   int64_t rows, bytes;
   int committed;
+  const char *operation; /* the snapshot's operation; NULL: create, replace, merge or append */
 };
 
 /* Runs `select` in d and stages its result for ns.table (files, stats, fsync). On

@@ -366,7 +366,11 @@ static int stage_commit(struct sl_catalog *cat, struct sl_ingest_stage *s, const
       .ns = ns,
       .table = table,
       .expected_parent = expected_parent,
-      .operation = !expected_parent ? "create" : replace ? "replace" : n_remove || n_dels ? "merge" : "append",
+      .operation = s->operation          ? s->operation
+                   : !expected_parent     ? "create"
+                   : replace              ? "replace"
+                   : n_remove || n_dels   ? "merge"
+                                          : "append",
       .summary_json = summary_json,
       .schema = &s->schema,
       .add = add,

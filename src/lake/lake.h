@@ -15,6 +15,7 @@ struct sl_lake_opts {
   char *path; /* the lake's root folder, relative to the project */
   int64_t retention_ms; /* how long replaced snapshots and their files are kept */
   int64_t vacuum_every_ms; /* how often `sluice up` vacuums; 0: never */
+  int64_t compact_every_ms; /* how often `sluice up` compacts; 0: never */
 };
 extern const struct sl_cfg_section sl_lake_section;
 

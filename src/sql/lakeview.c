@@ -187,13 +187,75 @@ static int has_file(const struct sl_data_file *files, size_t n, const char *path
   return 0;
 }
 
+static int has_str(char *const *v, size_t n, const char *s) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(v[i], s)) return 1;
+  return 0;
+}
+
+/* The files of snapshot `since` (paths in *out), as later compactions up to `upto`
+ * rewrote them: a compaction whose files were all seen at or before `since` (its
+ * summary's "as-of") wrote rows `since` already had, so its new files count as old
+ * and the ones it removed are not gone. */
+static int since_files(struct sl_catalog *cat, const struct sl_table_info *t, int64_t since, int64_t upto,
+                       char ***out, size_t *n, struct sl_err *err) {
+  struct sl_data_file *old = NULL;
+  struct sl_snapshot *ss = NULL;
+  size_t n_old = 0, ns = 0, cap = 0;
+  *out = NULL;
+  *n = 0;
+  int rc = sl_catalog_files_at(cat, t->table_id, since, &old, &n_old, err);
+  if (!rc) rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &ns, err);
+  for (size_t i = 0; !rc && i < n_old; i++) {
+    if (sl_array_grow(out, &cap, *n + 1, sizeof **out) || !((*out)[*n] = sl_strdup(old[i].path)))
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    else (*n)++;
+  }
+  for (size_t i = 0; !rc && i < ns; i++) {
+    if (ss[i].snapshot_id <= since || ss[i].snapshot_id > upto || strcmp(ss[i].operation, "compact")) continue;
+    json_t *sum = ss[i].summary_json ? json_loads(ss[i].summary_json, 0, NULL) : NULL;
+    json_t *as_of = json_object_get(sum, "as-of");
+    int same_rows = json_is_integer(as_of) && json_integer_value(as_of) <= since;
+    json_decref(sum);
+    if (!same_rows) continue;
+    char **add = NULL, **rem = NULL;
+    size_t na = 0, nr = 0;
+    if ((rc = sl_catalog_snapshot_files(cat, t->table_id, ss[i].snapshot_id, &add, &na, &rem, &nr, err))) break;
+    for (size_t k = 0; k < *n;) {
+      if (!has_str(rem, nr, (*out)[k])) {
+        k++;
+        continue;
+      }
+      sl_free((*out)[k]);
+      (*out)[k] = (*out)[--(*n)];
+    }
+    for (size_t k = 0; !rc && k < na; k++) {
+      if (sl_array_grow(out, &cap, *n + 1, sizeof **out)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      else {
+        (*out)[(*n)++] = add[k];
+        add[k] = NULL;
+      }
+    }
+    sl_str_list_free(add, na);
+    sl_str_list_free(rem, nr);
+  }
+  sl_snapshot_list_free(ss, ns);
+  sl_data_file_list_free(old, n_old);
+  if (rc) {
+    sl_str_list_free(*out, *n);
+    *out = NULL;
+    *n = 0;
+  }
+  return rc;
+}
+
 int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
                               const struct sl_table_info *t, int64_t snapshot_id, int64_t since, char **out,
                               int64_t *removed, struct sl_err *err) {
-  struct sl_data_file *old = NULL;
+  char **old = NULL;
   size_t n_old = 0;
   if (removed) *removed = 0;
-  if (since && sl_catalog_files_at(cat, t->table_id, since, &old, &n_old, err)) return err->code;
+  if (since && since_files(cat, t, since, snapshot_id, &old, &n_old, err)) return err->code;
   int64_t schema_id = 0;
   int rc = schema_of_snapshot(cat, t, snapshot_id, &schema_id, err);
   if (rc) return rc;
@@ -225,9 +287,9 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
     /* Keep the files added after `since`; count the ones it had that are gone. */
     size_t k = 0;
     for (size_t i = 0; i < n_old; i++)
-      if (removed && !has_file(files, nf, old[i].path)) (*removed)++;
+      if (removed && !has_file(files, nf, old[i])) (*removed)++;
     for (size_t i = 0; i < nf; i++) {
-      if (has_file(old, n_old, files[i].path)) {
+      if (has_str(old, n_old, files[i].path)) {
         sl_free(files[i].path);
         sl_free(files[i].stats_json);
         sl_free(files[i].partition);
@@ -265,7 +327,7 @@ out:
   sl_schema_fini(&present);
   sl_data_file_list_free(files, nf);
   sl_delete_file_list_free(dels, n_dels);
-  sl_data_file_list_free(old, n_old);
+  sl_str_list_free(old, n_old);
   sl_schema_fini(&sch);
   sl_buf_fini(&reader);
   sl_buf_fini(&b);

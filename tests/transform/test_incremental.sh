@@ -4,8 +4,8 @@
 # event times arriving now, some rows without one) and rewrites of the input, with both
 # merge modes (position delete files, or rewriting touched files) and different rewrite
 # limits; a build without changes is a no-op; what each merge writes; deletes of a
-# changelog input are covered by tests/cdc; half the histories are vacuumed after
-# every build.
+# changelog input are covered by tests/cdc; half the histories are compacted and
+# vacuumed after every build.
 source "$(dirname "$0")/../lib.sh"
 P=$T/p
 S() { "$SLUICE" --project "$P" "$@"; }
@@ -83,9 +83,11 @@ for seed in $(seq 1 "$seeds"); do
       notinc=$(echo "$out" | python3 -c 'import json,sys; print(" ".join(m["model"] for m in json.load(sys.stdin)["models"] if m["model"].startswith("inc") and not m["how"].startswith("incremental:")))')
       [ -z "$notinc" ] || fail "seed $seed step $step: not built incrementally: $notinc: $out"
     fi
-    # Every other seed vacuums with no retention after each build: the next builds
-    # stay incremental and equal, and the files on disk are exactly those the catalog names.
+    # Every other seed compacts the lake and vacuums it with no retention after each
+    # build: the next builds stay incremental and equal, and the files on disk are
+    # exactly those the catalog names.
     if [ $((seed % 2)) = 1 ]; then
+      S compact >/dev/null || fail "seed $seed step $step: compact"
       S vacuum --retain 0 >/dev/null || fail "seed $seed step $step: vacuum"
       on_disk=$(cd "$P/lake" && find . -path '*/data/*' -type f | sed 's|^\./||' | sort)
       named=$(sqlite3 "$P/.sluice/catalog.db" "SELECT path FROM data_files UNION ALL SELECT path FROM delete_files" | sort)

@@ -1,0 +1,302 @@
+/* compact.c: rewriting a table's small and partly hidden files (see compact.h). The
+ * files to rewrite are chosen per partition: every small one once there are two, and
+ * every one with a delete file. They are read through their delete files, cast to the
+ * table's schema, written as staged files and committed as one snapshot that removes
+ * them. A commit that came first (an append) is built upon while the files read are
+ * still live and no delete file came to them; otherwise nothing changes. The rows
+ * written must equal the rows read, or nothing is committed. */
+#include "ingest/compact.h"
+
+#include "catalog/vacuum.h"
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/metrics.h"
+#include "sql/sql.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static int has_path(const struct sl_data_file *f, size_t n, const char *path) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(f[i].path, path)) return 1;
+  return 0;
+}
+
+static int has_delete(const struct sl_delete_file *d, size_t n, const char *path) {
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(d[i].path, path)) return 1;
+  return 0;
+}
+
+/* The oldest snapshot of the table that an incremental model last read (the files to
+ * rewrite must all be visible there), or the current one. */
+static int64_t floor_of(struct sl_catalog *cat, const struct sl_table_info *t, const int64_t *keep, size_t nk,
+                        struct sl_err *err) {
+  struct sl_snapshot *ss = NULL;
+  size_t n = 0;
+  int64_t fl = t->current_snapshot;
+  if (sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err)) return -1;
+  for (size_t i = 0; i < n; i++)
+    for (size_t k = 0; k < nk; k++)
+      if (keep[k] == ss[i].snapshot_id && keep[k] < fl) fl = keep[k];
+  sl_snapshot_list_free(ss, n);
+  return fl;
+}
+
+/* The summary: what was rewritten, and the model state of the snapshot it replaces
+ * (a model's next build reads its sql-hash and inputs from the current snapshot). */
+static char *summary_of(json_t *prev, const struct sl_compact_table *r, int64_t as_of) {
+  json_t *s = json_pack("{s:I, s:I, s:I, s:I, s:I}", "compacted-files", (json_int_t)r->files_rewritten,
+                        "applied-deletes", (json_int_t)r->deletes_applied, "written-files", (json_int_t)r->files_written,
+                        "rows", (json_int_t)r->rows, "as-of", (json_int_t)as_of);
+  static const char *const keep[] = {"model", "materialized", "mode", "sql-hash", "inputs"};
+  for (size_t i = 0; s && prev && i < sizeof keep / sizeof *keep; i++) {
+    json_t *v = json_object_get(prev, keep[i]);
+    if (v) json_object_set(s, keep[i], v);
+  }
+  char *out = s ? json_dumps(s, JSON_COMPACT) : NULL;
+  json_decref(s);
+  return out;
+}
+
+/* Picks the files to rewrite into pick[] (indexes into files). */
+static size_t choose(const struct sl_data_file *files, size_t nf, const struct sl_delete_file *dels, size_t nd,
+                     const struct sl_data_file *at_floor, size_t n_floor, const struct sl_delete_file *floor_dels,
+                     size_t n_floor_dels, int64_t small, size_t *pick) {
+  size_t np = 0;
+  char *done = sl_calloc(nf ? nf : 1, 1);
+  if (!done) return 0;
+  for (size_t i = 0; i < nf; i++) {
+    if (done[i]) continue;
+    /* One partition at a time: the files with this one's value. */
+    size_t first = np, n_small = 0, n_del = 0;
+    for (size_t j = i; j < nf; j++) {
+      const char *a = files[i].partition, *b = files[j].partition;
+      if (done[j] || (a ? !b || strcmp(a, b) : b != NULL)) continue;
+      done[j] = 1;
+      int seen = has_path(at_floor, n_floor, files[j].path), deleted = 0;
+      for (size_t k = 0; seen && k < nd; k++) {
+        if (strcmp(dels[k].data_path, files[j].path)) continue;
+        deleted = 1;
+        seen = has_delete(floor_dels, n_floor_dels, dels[k].path);
+      }
+      if (!seen || (!deleted && files[j].bytes >= small)) continue;
+      pick[np++] = j;
+      n_small += !deleted;
+      n_del += deleted;
+    }
+    if (!n_del && n_small < 2) np = first; /* one small file alone is left as it is */
+  }
+  sl_free(done);
+  return np;
+}
+
+/* The partition column of a partitioned table (the key of {"col":"value"}), or NULL. */
+static char *partition_col(const struct sl_data_file *f) {
+  json_t *j = f->partition ? json_loads(f->partition, 0, NULL) : NULL;
+  const char *k = NULL;
+  json_t *v;
+  char *out = NULL;
+  json_object_foreach(j, k, v) {
+    if (!out) out = sl_strdup(k);
+  }
+  json_decref(j);
+  return out;
+}
+
+/* After a conflict: the table's new current snapshot in *parent if the files read are
+ * all still live with exactly the delete files they had, else SL_ECONFLICT. */
+static int still_same(struct sl_catalog *cat, const struct sl_table_info *t, const char *const *keys, size_t np,
+                      const struct sl_delete_file *use, size_t nu, int64_t *parent, struct sl_err *err) {
+  struct sl_table_info now = {0};
+  struct sl_data_file *files = NULL;
+  struct sl_delete_file *dels = NULL;
+  size_t nf = 0, nd = 0;
+  int rc = sl_catalog_table_get(cat, t->ns, t->name, &now, err);
+  if (!rc) rc = sl_catalog_files_at(cat, now.table_id, now.current_snapshot, &files, &nf, err);
+  if (!rc) rc = sl_catalog_deletes_at(cat, now.table_id, now.current_snapshot, &dels, &nd, err);
+  for (size_t i = 0; !rc && i < np; i++)
+    if (!has_path(files, nf, keys[i])) rc = SL_ECONFLICT;
+  for (size_t k = 0; !rc && k < nd; k++) {
+    int ours = 0, had = 0;
+    for (size_t i = 0; i < np && !ours; i++) ours = !strcmp(dels[k].data_path, keys[i]);
+    for (size_t i = 0; i < nu && !had; i++) had = !strcmp(use[i].path, dels[k].path);
+    if (ours && !had) rc = SL_ECONFLICT;
+  }
+  if (rc == SL_ECONFLICT) sl_err_set(err, SL_ECONFLICT, "changed");
+  if (!rc) *parent = now.current_snapshot;
+  sl_data_file_list_free(files, nf);
+  sl_delete_file_list_free(dels, nd);
+  sl_table_info_fini(&now);
+  return rc;
+}
+
+static int compact_table(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st,
+                         const struct sl_ingest_opts *iopts, const struct sl_compact_opts *o,
+                         const struct sl_table_info *t, const int64_t *keep, size_t nk, struct sl_compact_table *r,
+                         struct sl_err *err) {
+  struct sl_data_file *files = NULL, *at_floor = NULL;
+  struct sl_delete_file *dels = NULL, *floor_dels = NULL, *use = NULL;
+  size_t nf = 0, n_floor = 0, nd = 0, n_floor_dels = 0, np = 0, nu = 0;
+  size_t *pick = NULL;
+  const char **keys = NULL;
+  char *reader = NULL, *summary = NULL, *pcol = NULL;
+  struct sl_schema sch = {0}, present = {0};
+  struct sl_ingest_stage stage = {0};
+  struct sl_buf sel;
+  sl_buf_init(&sel);
+  json_t *prev = sl_sql_snapshot_summary(cat, t->table_id, t->current_snapshot);
+  r->bytes_before = r->bytes_after = t->bytes;
+  r->files_before = t->files;
+  if (json_object_get(prev, "view-sql")) {
+    r->skipped = "a view: no files";
+    json_decref(prev);
+    return 0;
+  }
+  int64_t fl = floor_of(cat, t, keep, nk, err);
+  int rc = fl < 0 ? err->code : 0;
+  if (!rc) rc = sl_catalog_files_at(cat, t->table_id, t->current_snapshot, &files, &nf, err);
+  if (!rc) rc = sl_catalog_deletes_at(cat, t->table_id, t->current_snapshot, &dels, &nd, err);
+  if (!rc) rc = sl_catalog_files_at(cat, t->table_id, fl, &at_floor, &n_floor, err);
+  if (!rc) rc = sl_catalog_deletes_at(cat, t->table_id, fl, &floor_dels, &n_floor_dels, err);
+  if (!rc && !(pick = sl_calloc(nf ? nf : 1, sizeof *pick))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc) np = choose(files, nf, dels, nd, at_floor, n_floor, floor_dels, n_floor_dels, o->target_file_size / 2, pick);
+  if (!rc && !np) r->skipped = nf < 2 && !nd ? "already compact" : "no small files to pack, no deleted rows to drop";
+  if (rc || !np) goto out;
+  keys = sl_calloc(np, sizeof *keys);
+  use = sl_calloc(nd ? nd : 1, sizeof *use);
+  if (!keys || !use) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  for (size_t i = 0; i < np; i++) {
+    const struct sl_data_file *f = &files[pick[i]];
+    keys[i] = f->path;
+    r->rows += f->rows;
+    r->bytes_after -= f->bytes;
+    for (size_t k = 0; k < nd; k++)
+      if (!strcmp(dels[k].data_path, f->path)) {
+        use[nu++] = dels[k];
+        r->rows -= dels[k].rows;
+      }
+  }
+  r->files_rewritten = (int64_t)np;
+  r->deletes_applied = (int64_t)nu;
+  if (o->dry_run) goto out;
+  if (!(reader = sl_sql_files_reader(st, keys, np, use, nu, err))) {
+    rc = err->code;
+    goto out;
+  }
+  if ((rc = sl_catalog_schema_get(cat, t->table_id, t->schema_id, &sch, err)) ||
+      (rc = sl_sql_describe(d, reader, &present, err)))
+    goto out;
+  sl_buf_puts(&sel, "SELECT ");
+  sl_sql_cast_columns(&sel, &sch, &present);
+  sl_buf_printf(&sel, " FROM %s", reader);
+  pcol = partition_col(&files[pick[0]]);
+  struct sl_ingest_opts wopts = *iopts;
+  wopts.target_file_size = o->target_file_size;
+  if (!sel.data) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  else rc = sl_ingest_stage_query_by(d, st, &wopts, t->ns, t->name, sel.data, pcol, &stage, err);
+  if (rc) goto out;
+  if (stage.rows != r->rows) {
+    rc = sl_err_set(err, SL_EIO, "wrote %lld rows for the %lld of the files read; nothing was changed",
+                    (long long)stage.rows, (long long)r->rows);
+    goto out;
+  }
+  r->files_written = (int64_t)stage.w.n;
+  r->bytes_after += stage.bytes;
+  stage.operation = "compact";
+  if (!(summary = summary_of(prev, r, fl))) {
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    goto out;
+  }
+  int64_t parent = t->current_snapshot;
+  for (int64_t attempt = 0;; attempt++) {
+    rc = sl_ingest_stage_commit_merge(cat, &stage, t->ns, t->name, parent, keys, np, NULL, 0, summary,
+                                      &r->snapshot_id, err);
+    if (rc != SL_ECONFLICT || attempt >= iopts->commit_retries) break;
+    /* Another write committed first (an append, most often): the same files can still
+     * be swapped on top of it while they are live and no delete file came to them. */
+    sl_err_clear(err);
+    if ((rc = still_same(cat, t, keys, np, use, nu, &parent, err))) break;
+  }
+  if (rc == SL_ECONFLICT)
+    sl_err_set(err, SL_ECONFLICT, "the table changed while it was compacted (its files were rewritten or merged "
+               "into); nothing was changed: run sluice compact again");
+out:
+  if (rc) {
+    sl_ingest_stage_discard(st, &stage);
+    sl_err_prefix(err, "compact %s.%s: ", t->ns, t->name);
+  }
+  if (rc || o->dry_run) r->bytes_after = t->bytes;
+  sl_ingest_stage_fini(&stage);
+  sl_buf_fini(&sel);
+  sl_schema_fini(&sch);
+  sl_schema_fini(&present);
+  sl_free(reader);
+  sl_free(summary);
+  sl_free(pcol);
+  sl_free(keys);
+  sl_free(use);
+  sl_free(pick);
+  sl_data_file_list_free(files, nf);
+  sl_data_file_list_free(at_floor, n_floor);
+  sl_delete_file_list_free(dels, nd);
+  sl_delete_file_list_free(floor_dels, n_floor_dels);
+  json_decref(prev);
+  return rc;
+}
+
+int sl_compact(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const struct sl_ingest_opts *iopts,
+               const struct sl_compact_opts *o, struct sl_compact_result *out, struct sl_err *err) {
+  struct sl_table_info *ts = NULL;
+  size_t nt = 0, nk = 0;
+  int64_t *keep = NULL;
+  memset(out, 0, sizeof *out);
+  int rc = sl_catalog_table_list(cat, NULL, &ts, &nt, err);
+  for (size_t i = 0; !rc && i < o->n_tables; i++) {
+    int found = 0;
+    for (size_t k = 0; k < nt && !found; k++) found = sl_catalog_name_is(o->tables[i], ts[k].ns, ts[k].name);
+    if (!found)
+      rc = sl_err_set(err, SL_ENOTFOUND, "compact: no table %s in the lake; `sluice tables` lists them", o->tables[i]);
+  }
+  if (!rc) rc = sl_vacuum_incremental_inputs(cat, &keep, &nk, err);
+  if (!rc && !(out->v = sl_calloc(nt ? nt : 1, sizeof *out->v))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < nt; i++) {
+    int want = !o->n_tables;
+    for (size_t k = 0; k < o->n_tables && !want; k++) want = sl_catalog_name_is(o->tables[k], ts[i].ns, ts[i].name);
+    if (!want || !ts[i].current_snapshot) continue;
+    struct sl_compact_table *r = &out->v[out->n++];
+    r->ns = sl_strdup(ts[i].ns);
+    r->name = sl_strdup(ts[i].name);
+    if (!r->ns || !r->name) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    else rc = compact_table(d, cat, st, iopts, o, &ts[i], keep, nk, r, err);
+    if (rc == SL_ECONFLICT) { /* the others are still worth doing */
+      r->skipped = "changed while it was compacted: nothing changed, run again";
+      r->files_rewritten = r->deletes_applied = r->files_written = r->rows = 0;
+      sl_err_clear(err);
+      rc = 0;
+    }
+  }
+  sl_free(keep);
+  sl_table_list_free(ts, nt);
+  if (!o->dry_run) {
+    double files = 0, written = 0;
+    for (size_t i = 0; i < out->n; i++) files += (double)out->v[i].files_rewritten, written += (double)out->v[i].files_written;
+    sl_metric_counter_add(rc ? "sluice_compact_failures_total" : "sluice_compact_runs_total", NULL, 1);
+    sl_metric_counter_add("sluice_compact_files_rewritten_total", NULL, files);
+    sl_metric_counter_add("sluice_compact_files_written_total", NULL, written);
+  }
+  if (rc) sl_compact_result_fini(out);
+  return rc;
+}
+
+void sl_compact_result_fini(struct sl_compact_result *r) {
+  for (size_t i = 0; i < r->n; i++) {
+    sl_free(r->v[i].ns);
+    sl_free(r->v[i].name);
+  }
+  sl_free(r->v);
+  memset(r, 0, sizeof *r);
+}
