@@ -56,3 +56,22 @@ kill_loop() {
     wait $pid 2>/dev/null
   done
 }
+
+# up_until_metric METRIC [ENV=VALUE...]: starts `sluice up` on project $P (with the
+# given environment), checks that METRIC reaches 1 or more in /metrics within 10 s (its
+# text then in $m), stops it with SIGTERM and checks that it exits 0.
+up_until_metric() {
+  local metric=$1; shift
+  env "$@" "$SLUICE" --project "$P" up --port 0 >"$T/up.out" 2>"$T/up.err" &
+  local pid=$! u= ran=
+  for _ in $(seq 1 200); do u=$(grep -o 'http://[^ ]*' "$T/up.out" 2>/dev/null) && [ -n "$u" ] && break; sleep 0.05; done
+  for _ in $(seq 1 100); do
+    m=$(curl -s "${u}metrics")
+    echo "$m" | grep -Eq "^$metric [1-9]" && { ran=1; break; }
+    sleep 0.1
+  done
+  [ -n "$ran" ] && ok "up: $metric counts a run" || fail "up: $metric stayed 0: $m $(cat "$T/up.err")"
+  kill -TERM $pid
+  wait $pid
+  expect_eq "up: stops cleanly" "$?" 0
+}

@@ -123,6 +123,16 @@ int sl_catalog_name_is(const char *qualified, const char *ns, const char *name) 
   return !strncmp(qualified, ns, ln) && qualified[ln] == '.' && !strcmp(qualified + ln + 1, name);
 }
 
+int sl_catalog_names_known(const struct sl_table_info *ts, size_t nt, const char *const *names, size_t n,
+                           const char *cmd, struct sl_err *err) {
+  for (size_t i = 0; i < n; i++) {
+    int found = 0;
+    for (size_t k = 0; k < nt && !found; k++) found = sl_catalog_name_is(names[i], ts[k].ns, ts[k].name);
+    if (!found) return sl_err_set(err, SL_ENOTFOUND, "%s: no table %s in the lake; `sluice tables` lists them", cmd, names[i]);
+  }
+  return 0;
+}
+
 int sl_catalog_name_valid(const char *name) {
   if (!name || !*name || strlen(name) > 63) return 0;
   if (!((*name >= 'a' && *name <= 'z') || (*name >= 'A' && *name <= 'Z') || *name == '_')) return 0;

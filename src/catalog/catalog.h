@@ -161,6 +161,10 @@ int sl_catalog_snapshot_files(struct sl_catalog *cat, int64_t table_id, int64_t 
 int sl_catalog_name_split(const char *qualified, char **ns, char **table, struct sl_err *err);
 /* 1 if qualified ("ns.table") names table name of namespace ns. */
 int sl_catalog_name_is(const char *qualified, const char *ns, const char *name);
+/* SL_ENOTFOUND naming the first of names[0..n) ("ns.table") that is not among the
+ * tables ts[0..nt), prefixed by cmd; else 0. */
+int sl_catalog_names_known(const struct sl_table_info *ts, size_t nt, const char *const *names, size_t n,
+                           const char *cmd, struct sl_err *err);
 /* Names are [A-Za-z_][A-Za-z0-9_]{0,62}: safe as folder names and SQL identifiers. */
 int sl_catalog_name_valid(const char *name);
 

@@ -207,12 +207,7 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
   size_t nns = 0;
   memset(out, 0, sizeof *out);
   int rc = sl_catalog_table_list(cat, NULL, &ts, &nt, err);
-  for (size_t i = 0; !rc && i < o->n_tables; i++) {
-    int found = 0;
-    for (size_t k = 0; k < nt && !found; k++) found = sl_catalog_name_is(o->tables[i], ts[k].ns, ts[k].name);
-    if (!found)
-      rc = sl_err_set(err, SL_ENOTFOUND, "vacuum: no table %s in the lake; `sluice tables` lists them", o->tables[i]);
-  }
+  if (!rc) rc = sl_catalog_names_known(ts, nt, o->tables, o->n_tables, "vacuum", err);
   if (!rc) rc = keep_inputs(cat, ts, nt, &keep, err);
   for (size_t i = 0; !rc && i < nt; i++) {
     if (!selected(o, ts[i].ns, ts[i].name)) continue;

@@ -255,12 +255,7 @@ int sl_compact(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, c
   int64_t *keep = NULL;
   memset(out, 0, sizeof *out);
   int rc = sl_catalog_table_list(cat, NULL, &ts, &nt, err);
-  for (size_t i = 0; !rc && i < o->n_tables; i++) {
-    int found = 0;
-    for (size_t k = 0; k < nt && !found; k++) found = sl_catalog_name_is(o->tables[i], ts[k].ns, ts[k].name);
-    if (!found)
-      rc = sl_err_set(err, SL_ENOTFOUND, "compact: no table %s in the lake; `sluice tables` lists them", o->tables[i]);
-  }
+  if (!rc) rc = sl_catalog_names_known(ts, nt, o->tables, o->n_tables, "compact", err);
   if (!rc) rc = sl_vacuum_incremental_inputs(cat, &keep, &nk, err);
   if (!rc && !(out->v = sl_calloc(nt ? nt : 1, sizeof *out->v))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   for (size_t i = 0; !rc && i < nt; i++) {

@@ -80,20 +80,7 @@ expect_eq "... every row is there once" "$(q "select count(*), count(distinct v)
 # `sluice up` compacts in the background.
 for i in $(seq 0 5); do printf 'id,v,p\n%d,%d,1\n' $((3000 + i)) $((3000 + i)) > "$T/u.csv"; S ingest "$T/u.csv" --into bronze.ev >/dev/null; done
 S build --select inc >/dev/null  # inc has read every file: all can be rewritten
-SLUICE_LAKE_COMPACT_EVERY=1s SLUICE_LAKE_VACUUM_EVERY=0 "$SLUICE" --project "$P" up --port 0 >"$T/up.out" 2>"$T/up.err" &
-UPID=$!
-U=
-for _ in $(seq 1 200); do U=$(grep -o 'http://[^ ]*' "$T/up.out" 2>/dev/null) && [ -n "$U" ] && break; sleep 0.05; done
-ran=
-for _ in $(seq 1 100); do
-  m=$(curl -s "${U}metrics")
-  echo "$m" | grep -Eq '^sluice_compact_runs_total [1-9]' && { ran=1; break; }
-  sleep 0.1
-done
-[ -n "$ran" ] && ok "up compacts in the background" || fail "up did not compact: $m $(cat "$T/up.err")"
-kill -TERM $UPID
-wait $UPID
-expect_eq "... stops cleanly" "$?" 0
+up_until_metric sluice_compact_runs_total SLUICE_LAKE_COMPACT_EVERY=1s SLUICE_LAKE_VACUUM_EVERY=0
 expect_eq "... leaving bronze.ev in one file" "$(S describe bronze.ev --format json | jget 'd["files"]')" 1
 expect_eq "... with every row" "$(q "select count(*) from bronze.ev")" 626
 

@@ -125,21 +125,8 @@ expect_eq "... and is format 3 now" "$(sqlite3 "$T/old/.sluice/catalog.db" 'PRAG
 printf 'id,v\n9,z\n' > "$T/z.csv"
 S ingest "$T/z.csv" --into bronze.t --mode replace >/dev/null
 n_before=$(data bronze/t)
-SLUICE_LAKE_VACUUM_EVERY=1s SLUICE_LAKE_RETENTION=0s "$SLUICE" --project "$P" up --port 0 >"$T/up.out" 2>"$T/up.err" &
-UPID=$!
-U=
-for _ in $(seq 1 200); do U=$(grep -o 'http://[^ ]*' "$T/up.out" 2>/dev/null) && [ -n "$U" ] && break; sleep 0.05; done
-ran=
-for _ in $(seq 1 100); do
-  m=$(curl -s "${U}metrics")
-  echo "$m" | grep -Eq '^sluice_vacuum_runs_total [1-9]' && { ran=1; break; }
-  sleep 0.1
-done
-[ -n "$ran" ] && ok "up vacuums in the background" || fail "up did not vacuum: $m $(cat "$T/up.err")"
+up_until_metric sluice_vacuum_runs_total SLUICE_LAKE_VACUUM_EVERY=1s SLUICE_LAKE_RETENTION=0s
 expect_contains "... its figures are in /metrics" "$m" "sluice_vacuum_files_deleted_total"
-kill -TERM $UPID
-wait $UPID
-expect_eq "... and stops cleanly" "$?" 0
 expect_eq "... deleting the replaced files" "$n_before -> $(data bronze/t)" "3 -> 1"
 expect_eq "... keeping the current data" "$(q "select count(*), sum(id) from bronze.t")" "1,9"
 finish
