@@ -24,6 +24,9 @@ S gen trips --rows 250 --out "$T/trips.jsonl" >/dev/null
 expect_ok "project: first snapshot of bronze.loan" S ingest "$T/part1.csv" --into bronze.loan
 expect_ok "project: second snapshot of bronze.loan" S ingest "$T/part2.csv" --into bronze.loan
 expect_ok "project: build the loans models" S build
+# silver.loan built twice, its first snapshot expired by vacuum (its files gone).
+expect_ok "project: rebuild silver.loan" S build --full-refresh --select loan
+expect_ok "project: vacuum silver.loan" S vacuum silver.loan --retain 0
 expect_eq "project: bronze.loan has 4000 rows" "$(q 'select count(*) from bronze.loan')" 4000
 # A topic of the embedded log: 30 keyed JSON records over 3 partitions, a group 10 in.
 expect_ok "project: create a topic" S topic create loan_events --partitions 3
@@ -53,6 +56,7 @@ expect_json=$(cat <<JSON
            "gold.loan_features": $(q 'select count(*) from gold.loan_features')},
   "columns": $(S describe bronze.loan --format json | python3 -c 'import json,sys; print(json.dumps([c["name"] for c in json.load(sys.stdin)["columns"]]))'),
   "snapshots": $(S snapshots bronze.loan --format json | python3 -c 'import json,sys; print(json.dumps([[s["snapshot"], s["rows"]] for s in json.load(sys.stdin)]))'),
+  "expired": $(S snapshots silver.loan --format json | python3 -c 'import json,sys; print(json.dumps([s["snapshot"] for s in json.load(sys.stdin) if s["expired"]]))'),
   "intents": $(S sql --format json "select loan_intent, count(*) as n from bronze.loan group by 1 order by 1"),
   "topic": $(S topic describe loan_events --format json),
   "first_message": $(S topic consume loan_events --partition 0 --from offset:0 --max 1 --format json)

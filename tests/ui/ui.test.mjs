@@ -129,6 +129,18 @@ await step('table: time travel', async () => {
   ok('time travel: back to the current snapshot');
 });
 
+await step('table: an expired snapshot', async () => {
+  const id = EXPECT.expired[0];
+  if (!id) return fail('expired: silver.loan has an expired snapshot', EXPECT.expired);
+  await go('#/lake/silver/loan');
+  await page.waitForSelector(`tr[data-snapshot="${id}"]`);
+  has('expired: its row says so', await page.$eval(`tr[data-snapshot="${id}"]`, (t) => t.innerText), 'expired');
+  eq('expired: it is shown muted, not as a link', await page.$eval(`tr[data-snapshot="${id}"]`, (t) => [t.classList.contains('muted'), t.classList.contains('clickable')]), [true, false]);
+  await page.click(`tr[data-snapshot="${id}"]`);
+  await page.waitForTimeout(300);
+  eq('expired: clicking it travels nowhere', [await page.$('.asof'), (await page.evaluate(() => location.hash)).includes('as_of')], [null, false]);
+});
+
 // --- SQL console ---
 await step('sql: run', async () => {
   await go('#/sql');
