@@ -46,9 +46,11 @@ static void print_json(const struct sl_build_result *res) {
     first = 0;
     sl_buf_puts(&b, "{\"model\":");
     sl_buf_json_str(&b, r->m->name);
-    sl_buf_printf(&b, ",\"table\":\"%s.%s\",\"status\":\"%s\",\"rows\":%lld,\"seconds\":%.3f,\"snapshot\":%lld,"
-                      "\"quarantined\":%lld,\"how\":",
-                  r->m->ns, r->m->name, sl_build_status_name(r->status), (long long)r->rows, r->seconds,
+    sl_buf_printf(&b, ",\"table\":\"%s.%s\",\"status\":\"%s\",\"rows\":", r->m->ns, r->m->name,
+                  sl_build_status_name(r->status));
+    if (r->m->mat == SL_MAT_VIEW) sl_buf_puts(&b, "null"); /* a view's rows are not counted */
+    else sl_buf_printf(&b, "%lld", (long long)r->rows);
+    sl_buf_printf(&b, ",\"seconds\":%.3f,\"snapshot\":%lld,\"quarantined\":%lld,\"how\":", r->seconds,
                   (long long)r->snapshot_id, (long long)r->quarantined);
     sl_buf_json_str(&b, r->how ? r->how : "");
     sl_buf_puts(&b, ",\"message\":");
@@ -159,7 +161,8 @@ int sl_cmd_build(int argc, char **argv) {
       nfail += r->status == SL_BUILD_FAILED || r->status == SL_BUILD_CHECKS_FAILED || r->status == SL_BUILD_SKIPPED;
       nok += r->status == SL_BUILD_OK || r->status == SL_BUILD_FRESH;
       char *cells[6] = {sl_strdup(r->m->name), sl_asprintf("%s.%s", r->m->ns, r->m->name),
-                        sl_strdup(sl_build_status_name(r->status)), sl_asprintf("%lld", (long long)r->rows),
+                        sl_strdup(sl_build_status_name(r->status)),
+                        r->m->mat == SL_MAT_VIEW ? NULL : sl_asprintf("%lld", (long long)r->rows),
                         sl_asprintf("%.2f", r->seconds), sl_cell_first_line(r->message ? r->message : r->how ? r->how : "")};
       sl_rows_add(&out, cells);
     }

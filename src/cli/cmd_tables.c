@@ -7,13 +7,16 @@
 #include "core/buf.h"
 #include "core/progress.h"
 #include "core/time.h"
+#include "sql/sql.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char *tables_usage =
     "usage: sluice tables [NAMESPACE] [--format table|csv|json]\n\n"
-    "Lists the lake's tables with their current snapshot, rows, files and size.\n";
+    "Lists the lake's tables with their kind (table, or view: a model materialized as one,\n"
+    "whose rows are not counted), current snapshot, rows, files and size.\n";
 static const char *describe_usage =
     "usage: sluice describe NS.TABLE [--format table|json] [--files]\n\n"
     "Shows a table's columns (name, type, field id), its size and current snapshot;\n"
@@ -77,16 +80,22 @@ int sl_cmd_tables(int argc, char **argv) {
     sl_project_free(p);
     return sl_cli_fail("tables", &err);
   }
-  const char *names[] = {"table", "snapshot", "rows", "files", "bytes", "size", "created"};
-  const enum sl_cell_kind kinds[] = {SL_CELL_TEXT, SL_CELL_NUM, SL_CELL_NUM, SL_CELL_NUM, SL_CELL_NUM, SL_CELL_TEXT,
-                                     SL_CELL_TEXT};
+  const char *names[] = {"table", "kind", "snapshot", "rows", "files", "bytes", "size", "created"};
+  const enum sl_cell_kind kinds[] = {SL_CELL_TEXT, SL_CELL_TEXT, SL_CELL_NUM,  SL_CELL_NUM,
+                                     SL_CELL_NUM,  SL_CELL_NUM,  SL_CELL_TEXT, SL_CELL_TEXT};
   struct sl_rows rows;
-  sl_rows_init(&rows, 7, names, kinds);
+  sl_rows_init(&rows, 8, names, kinds);
   for (size_t i = 0; i < n; i++) {
     char size[32];
     sl_human_bytes((double)ts[i].bytes, size, sizeof size);
-    char *cells[] = {sl_asprintf("%s.%s", ts[i].ns, ts[i].name), i64(ts[i].current_snapshot), i64(ts[i].rows),
-                     i64(ts[i].files), i64(ts[i].bytes), sl_strdup(size), when(ts[i].created_ms)};
+    /* A view (a model materialized as one) has no files: its rows are not counted. */
+    json_t *sum = sl_sql_snapshot_summary(p->cat, ts[i].table_id, ts[i].current_snapshot);
+    int view = json_object_get(sum, "view-sql") != NULL;
+    json_decref(sum);
+    char *cells[] = {sl_asprintf("%s.%s", ts[i].ns, ts[i].name), sl_strdup(view ? "view" : "table"),
+                     i64(ts[i].current_snapshot),                view ? NULL : i64(ts[i].rows),
+                     view ? NULL : i64(ts[i].files),             view ? NULL : i64(ts[i].bytes),
+                     view ? NULL : sl_strdup(size),              when(ts[i].created_ms)};
     sl_rows_add(&rows, cells);
   }
   sl_rows_print(stdout, &rows, fmt);

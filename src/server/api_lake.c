@@ -39,9 +39,12 @@ static json_t *table_json(struct sl_catalog *cat, const struct sl_table_info *t,
   struct sl_snapshot cur, *list = NULL;
   size_t n = 0;
   if (current_snapshot(cat, t, &cur, &list, &n, err)) return NULL;
-  json_t *j = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:s}", "namespace", t->ns, "name", t->name,
-                        "snapshot_id", (json_int_t)t->current_snapshot, "rows", (json_int_t)t->rows, "bytes",
-                        (json_int_t)t->bytes, "files", (json_int_t)t->files, "created_ms", (json_int_t)t->created_ms,
+  /* A view has no files: its rows are not counted (null, not 0). */
+  int view = !strcmp(kind_of(&cur), "view");
+  json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:s}", "namespace", t->ns, "name", t->name,
+                        "snapshot_id", (json_int_t)t->current_snapshot, "rows", view ? json_null() : json_integer(t->rows),
+                        "bytes", view ? json_null() : json_integer(t->bytes), "files",
+                        view ? json_null() : json_integer(t->files), "created_ms", (json_int_t)t->created_ms,
                         "updated_ms", (json_int_t)(cur.snapshot_id ? cur.ts_ms : t->created_ms), "kind", kind_of(&cur));
   sl_snapshot_list_free(list, n);
   return j;

@@ -229,7 +229,9 @@ static int record_runs(const struct sl_build_opts *o, struct sl_build_result *re
     sl_free(t);
     sl_buf_printf(&q, ", '%s', ", sl_build_status_name(r->status));
     sl_buf_sql_str(&q, r->how ? r->how : "");
-    sl_buf_printf(&q, ", %lld, %.6f, %lld, ", (long long)r->rows, r->seconds, (long long)r->snapshot_id);
+    if (r->m->mat == SL_MAT_VIEW) sl_buf_puts(&q, ", NULL::BIGINT"); /* a view's rows are not counted */
+    else sl_buf_printf(&q, ", %lld", (long long)r->rows);
+    sl_buf_printf(&q, ", %.6f, %lld, ", r->seconds, (long long)r->snapshot_id);
     if (r->message) sl_buf_sql_str(&q, r->message);
     else sl_buf_puts(&q, "NULL::VARCHAR");
     sl_buf_putc(&q, ')');

@@ -23,6 +23,10 @@ d=$(q "with s as (select id, ln(1 + person_income) v from bronze.loan where pers
 expect_eq "loans: robust_scale(log1p) equals the reference" "$d" "true"
 expect_eq "loans: one_hot gives exactly one home_* per row" "$(q "select count(*) from silver.loan where home_RENT + home_OWN + home_MORTGAGE + home_OTHER <> 1")" "0"
 expect_eq "loans: the view answers" "$(q 'select sum(loans) from gold.loan_default_rates')" "$(q 'select count(*) from silver.loan')"
+expect_eq "loans: the view is listed as a view, its rows not counted" \
+  "$(S tables --format json | python3 -c 'import json,sys; print([(t["kind"], t["rows"], t["files"]) for t in json.load(sys.stdin) if t["table"] == "gold.loan_default_rates"])')" "[('view', None, None)]"
+expect_eq "loans: ... nor in the build's summary and audit.build_runs" \
+  "$(S build --full-refresh --select loan_default_rates --format json | python3 -c 'import json,sys; print([m["rows"] for m in json.load(sys.stdin)["models"]])') $(q "select count(*) from audit.build_runs where model = 'loan_default_rates' and rows is null")" "[None] 2"
 out=$(S build 2>&1)
 expect_contains "loans: a second build changes nothing" "$out" "3 built or fresh"
 expect_eq "loans: ... and makes no snapshot" "$(S snapshots silver.loan --format csv | tail -n +2 | wc -l)" "1"
