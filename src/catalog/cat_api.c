@@ -113,6 +113,12 @@ int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size
   return cat->ops->paths(cat, table_id, out, n, err);
 }
 
+int sl_catalog_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_snapshot *out,
+                            struct sl_err *err) {
+  memset(out, 0, sizeof *out);
+  return cat->ops->snapshot_get(cat, table_id, snapshot_id, out, err);
+}
+
 int sl_catalog_snapshot_files(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added,
                               size_t *n_added, char ***removed, size_t *n_removed, struct sl_err *err) {
   return cat->ops->snapshot_files(cat, table_id, snapshot_id, added, n_added, removed, n_removed, err);
@@ -196,11 +202,14 @@ void sl_table_list_free(struct sl_table_info *t, size_t n) {
   sl_free(t);
 }
 
+void sl_snapshot_fini(struct sl_snapshot *s) {
+  sl_free(s->operation);
+  sl_free(s->summary_json);
+  memset(s, 0, sizeof *s);
+}
+
 void sl_snapshot_list_free(struct sl_snapshot *s, size_t n) {
-  for (size_t i = 0; s && i < n; i++) {
-    sl_free(s[i].operation);
-    sl_free(s[i].summary_json);
-  }
+  for (size_t i = 0; s && i < n; i++) sl_snapshot_fini(&s[i]);
   sl_free(s);
 }
 

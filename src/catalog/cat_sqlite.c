@@ -290,14 +290,46 @@ static int sq_schema_get(struct sl_catalog *cat, int64_t table_id, int64_t schem
   return rc;
 }
 
+#define SNAPSHOT_COLS                                                                                \
+  "SELECT snapshot_id, parent_id, table_id, schema_id, ts_ms, operation, summary, total_rows,"     \
+  " coalesce(expired_ms, 0) FROM snapshots WHERE table_id = ?"
+
+/* A row of SNAPSHOT_COLS. */
+static void snapshot_row(sqlite3_stmt *st, struct sl_snapshot *s) {
+  s->snapshot_id = sqlite3_column_int64(st, 0);
+  s->parent_id = sqlite3_column_int64(st, 1);
+  s->table_id = sqlite3_column_int64(st, 2);
+  s->schema_id = sqlite3_column_int64(st, 3);
+  s->ts_ms = sqlite3_column_int64(st, 4);
+  s->operation = col_text(st, 5);
+  s->summary_json = col_text(st, 6);
+  s->rows = sqlite3_column_int64(st, 7);
+  s->expired_ms = sqlite3_column_int64(st, 8);
+}
+
+static int sq_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_snapshot *out,
+                           struct sl_err *err) {
+  struct cat_sqlite *c = impl(cat);
+  sqlite3_stmt *st;
+  int rc = snapshot_id ? prep(c, &st, err, SNAPSHOT_COLS " AND snapshot_id = ?", "ii", table_id, snapshot_id)
+                       : prep(c, &st, err, SNAPSHOT_COLS " ORDER BY snapshot_id LIMIT 1", "i", table_id);
+  if (rc) return rc;
+  int r = sqlite3_step(st);
+  if (r == SQLITE_ROW) snapshot_row(st, out);
+  else if (r == SQLITE_DONE)
+    rc = sl_err_set(err, SL_ENOTFOUND, "snapshot %lld is not a snapshot of this table; `sluice snapshots` lists them",
+                    (long long)snapshot_id);
+  else rc = fail(c, err, "read snapshot");
+  sqlite3_finalize(st);
+  if (!rc && (!out->operation)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  return rc;
+}
+
 static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_snapshot **out, size_t *n,
                             struct sl_err *err) {
   struct cat_sqlite *c = impl(cat);
   sqlite3_stmt *st;
-  int rc = prep(c, &st, err,
-                "SELECT snapshot_id, parent_id, table_id, schema_id, ts_ms, operation, summary, total_rows,"
-                " coalesce(expired_ms, 0) FROM snapshots WHERE table_id = ? ORDER BY snapshot_id",
-                "i", table_id);
+  int rc = prep(c, &st, err, SNAPSHOT_COLS " ORDER BY snapshot_id", "i", table_id);
   if (rc) return rc;
   size_t cnt = 0, cap = 0;
   struct sl_snapshot *v = NULL;
@@ -306,16 +338,7 @@ static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_
       rc = sl_err_set(err, SL_ENOMEM, "out of memory");
       break;
     }
-    struct sl_snapshot *s = &v[cnt++];
-    s->snapshot_id = sqlite3_column_int64(st, 0);
-    s->parent_id = sqlite3_column_int64(st, 1);
-    s->table_id = sqlite3_column_int64(st, 2);
-    s->schema_id = sqlite3_column_int64(st, 3);
-    s->ts_ms = sqlite3_column_int64(st, 4);
-    s->operation = col_text(st, 5);
-    s->summary_json = col_text(st, 6);
-    s->rows = sqlite3_column_int64(st, 7);
-    s->expired_ms = sqlite3_column_int64(st, 8);
+    snapshot_row(st, &v[cnt++]);
   }
   sqlite3_finalize(st);
   if (rc) {
@@ -789,5 +812,6 @@ const struct sl_catalog_ops sl_catalog_sqlite_ops = {
     .commit = sq_commit,
     .expire = sq_expire,
     .paths = sq_paths,
+    .snapshot_get = sq_snapshot_get,
     .snapshot_files = sq_snapshot_files,
 };

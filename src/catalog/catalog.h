@@ -108,6 +108,8 @@ struct sl_catalog_ops {
   int (*expire)(struct sl_catalog *cat, int64_t table_id, const int64_t *ids, size_t n_ids, int64_t now_ms, int dry_run,
                 struct sl_data_file **gone, size_t *n_gone, struct sl_err *err);
   int (*paths)(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
+  int (*snapshot_get)(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_snapshot *out,
+                      struct sl_err *err);
   int (*snapshot_files)(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added, size_t *n_added,
                         char ***removed, size_t *n_removed, struct sl_err *err);
 };
@@ -153,6 +155,10 @@ int sl_catalog_expire(struct sl_catalog *cat, int64_t table_id, const int64_t *i
 /* Every file (data or delete) the catalog names for the table, in any snapshot, sorted. */
 int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
 
+/* One snapshot of the table (snapshot_id 0: its first), without listing the others;
+ * SL_ENOTFOUND if it has no such snapshot. Free with sl_snapshot_fini. */
+int sl_catalog_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_snapshot *out,
+                            struct sl_err *err);
 /* The data files a snapshot added and those it removed (keys, sorted). */
 int sl_catalog_snapshot_files(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added,
                               size_t *n_added, char ***removed, size_t *n_removed, struct sl_err *err);
@@ -176,6 +182,7 @@ int sl_schema_same(const struct sl_schema *a, const struct sl_schema *b);
 void sl_table_info_fini(struct sl_table_info *t);
 void sl_table_list_free(struct sl_table_info *t, size_t n);
 void sl_snapshot_list_free(struct sl_snapshot *s, size_t n);
+void sl_snapshot_fini(struct sl_snapshot *s);
 void sl_data_file_list_free(struct sl_data_file *f, size_t n);
 void sl_delete_file_list_free(struct sl_delete_file *f, size_t n);
 void sl_str_list_free(char **s, size_t n);

@@ -34,31 +34,23 @@ static int ids_has(const struct ids *s, int64_t id) {
  * no name is needed); the next build reads what changed since them. */
 static int keep_inputs(struct sl_catalog *cat, const struct sl_table_info *ts, size_t nt, struct ids *keep,
                        struct sl_err *err) {
-  for (size_t i = 0; i < nt; i++) {
-    struct sl_snapshot *ss = NULL;
-    size_t n = 0;
+  int rc = 0;
+  for (size_t i = 0; i < nt && !rc; i++) {
+    struct sl_snapshot cur;
     if (!ts[i].current_snapshot) continue;
-    if (sl_catalog_snapshot_list(cat, ts[i].table_id, &ss, &n, err)) return err->code;
-    int rc = 0;
-    for (size_t k = 0; k < n && !rc; k++) {
-      if (ss[k].snapshot_id != ts[i].current_snapshot || !ss[k].summary_json) continue;
-      json_t *sum = json_loads(ss[k].summary_json, 0, NULL);
-      const char *mat = json_string_value(json_object_get(sum, "materialized"));
-      if (!mat || strcmp(mat, "incremental")) {
-        json_decref(sum);
-        continue;
-      }
-      const char *name;
-      json_t *v;
+    if ((rc = sl_catalog_snapshot_get(cat, ts[i].table_id, ts[i].current_snapshot, &cur, err))) break;
+    json_t *sum = cur.summary_json ? json_loads(cur.summary_json, 0, NULL) : NULL;
+    const char *mat = json_string_value(json_object_get(sum, "materialized"));
+    const char *name;
+    json_t *v;
+    if (mat && !strcmp(mat, "incremental"))
       json_object_foreach(json_object_get(sum, "inputs"), name, v) {
         if (json_is_integer(v) && ids_add(keep, json_integer_value(v))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
       }
-      json_decref(sum);
-    }
-    sl_snapshot_list_free(ss, n);
-    if (rc) return rc;
+    json_decref(sum);
+    sl_snapshot_fini(&cur);
   }
-  return 0;
+  return rc;
 }
 
 static struct sl_vacuum_table *entry(struct sl_vacuum_result *r, const char *ns, const char *name, struct sl_err *err) {

@@ -17,18 +17,11 @@ void sl_api_health(struct sl_req *r) {
                         "auth", s->token != NULL));
 }
 
-/* The current snapshot's record of t (from the table's snapshot list); fills *snap.
- * 0 if found. */
+/* The current snapshot's record of t in *snap (zeroed when it has none). */
 static int current_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, struct sl_snapshot *snap,
-                            struct sl_snapshot **list, size_t *n, struct sl_err *err) {
+                            struct sl_err *err) {
   memset(snap, 0, sizeof *snap);
-  *list = NULL;
-  *n = 0;
-  int rc = sl_catalog_snapshot_list(cat, t->table_id, list, n, err);
-  if (rc) return rc;
-  for (size_t i = 0; i < *n; i++)
-    if ((*list)[i].snapshot_id == t->current_snapshot) *snap = (*list)[i];
-  return 0;
+  return t->current_snapshot ? sl_catalog_snapshot_get(cat, t->table_id, t->current_snapshot, snap, err) : 0;
 }
 
 static const char *kind_of(const struct sl_snapshot *snap) {
@@ -36,9 +29,8 @@ static const char *kind_of(const struct sl_snapshot *snap) {
 }
 
 static json_t *table_json(struct sl_catalog *cat, const struct sl_table_info *t, struct sl_err *err) {
-  struct sl_snapshot cur, *list = NULL;
-  size_t n = 0;
-  if (current_snapshot(cat, t, &cur, &list, &n, err)) return NULL;
+  struct sl_snapshot cur;
+  if (current_snapshot(cat, t, &cur, err)) return NULL;
   /* A view has no files: its rows are not counted (null, not 0). */
   int view = !strcmp(kind_of(&cur), "view");
   json_t *j = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o, s:I, s:I, s:s}", "namespace", t->ns, "name", t->name,
@@ -46,7 +38,7 @@ static json_t *table_json(struct sl_catalog *cat, const struct sl_table_info *t,
                         "bytes", view ? json_null() : json_integer(t->bytes), "files",
                         view ? json_null() : json_integer(t->files), "created_ms", (json_int_t)t->created_ms,
                         "updated_ms", (json_int_t)(cur.snapshot_id ? cur.ts_ms : t->created_ms), "kind", kind_of(&cur));
-  sl_snapshot_list_free(list, n);
+  sl_snapshot_fini(&cur);
   return j;
 }
 

@@ -44,14 +44,21 @@ static int pick_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, 
                          int64_t *snap, int64_t *schema_id, struct sl_err *err) {
   struct sl_snapshot *ss = NULL;
   size_t n = 0;
+  *snap = 0;
+  if (!asof || (!asof->snapshot_id && !asof->ts_ms)) {
+    /* The current snapshot: one row, not the table's history. */
+    struct sl_snapshot cur;
+    if (!t->current_snapshot) return 0;
+    int rc = sl_catalog_snapshot_get(cat, t->table_id, t->current_snapshot, &cur, err);
+    if (!rc) *snap = cur.snapshot_id, *schema_id = cur.schema_id;
+    sl_snapshot_fini(&cur);
+    return rc;
+  }
   int rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err);
   if (rc) return rc;
-  *snap = 0;
   int64_t expired = 0;
   for (size_t i = 0; i < n; i++) {
-    int fits = !asof || (!asof->snapshot_id && !asof->ts_ms) ? ss[i].snapshot_id == t->current_snapshot
-               : asof->snapshot_id ? ss[i].snapshot_id <= asof->snapshot_id
-                                   : ss[i].ts_ms <= asof->ts_ms;
+    int fits = asof->snapshot_id ? ss[i].snapshot_id <= asof->snapshot_id : ss[i].ts_ms <= asof->ts_ms;
     if (fits && ss[i].snapshot_id > *snap) {
       *snap = ss[i].snapshot_id;
       *schema_id = ss[i].schema_id;
@@ -71,19 +78,13 @@ static int pick_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, 
 
 static int schema_of_snapshot(struct sl_catalog *cat, const struct sl_table_info *t, int64_t snapshot_id,
                               int64_t *schema_id, struct sl_err *err) {
-  struct sl_snapshot *ss = NULL;
-  size_t n = 0;
-  int rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err);
-  if (rc) return rc;
-  rc = sl_err_set(err, SL_ENOTFOUND, "snapshot %lld is not a snapshot of %s.%s; `sluice snapshots %s.%s` lists them",
-                  (long long)snapshot_id, t->ns, t->name, t->ns, t->name);
-  for (size_t i = 0; i < n; i++)
-    if (ss[i].snapshot_id == snapshot_id) {
-      *schema_id = ss[i].schema_id;
-      rc = 0;
-      sl_err_clear(err);
-    }
-  sl_snapshot_list_free(ss, n);
+  struct sl_snapshot s;
+  int rc = sl_catalog_snapshot_get(cat, t->table_id, snapshot_id, &s, err);
+  if (rc == SL_ENOTFOUND)
+    sl_err_set(err, SL_ENOTFOUND, "snapshot %lld is not a snapshot of %s.%s; `sluice snapshots %s.%s` lists them",
+               (long long)snapshot_id, t->ns, t->name, t->ns, t->name);
+  if (!rc) *schema_id = s.schema_id;
+  sl_snapshot_fini(&s);
   return rc;
 }
 
@@ -378,14 +379,12 @@ static int attach_current(struct sl_duck *d, const struct sl_table_info *t, json
 }
 
 json_t *sl_sql_snapshot_summary(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id) {
-  struct sl_snapshot *ss = NULL;
-  size_t n = 0;
+  struct sl_snapshot s;
   struct sl_err e;
   json_t *sum = NULL;
-  if (!snapshot_id || sl_catalog_snapshot_list(cat, table_id, &ss, &n, &e)) return NULL;
-  for (size_t i = 0; i < n && !sum; i++)
-    if (ss[i].snapshot_id == snapshot_id && ss[i].summary_json) sum = json_loads(ss[i].summary_json, 0, NULL);
-  sl_snapshot_list_free(ss, n);
+  if (!snapshot_id || sl_catalog_snapshot_get(cat, table_id, snapshot_id, &s, &e)) return NULL;
+  if (s.summary_json) sum = json_loads(s.summary_json, 0, NULL);
+  sl_snapshot_fini(&s);
   return sum;
 }
 

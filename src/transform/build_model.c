@@ -454,15 +454,16 @@ static int check_owner(struct sl_bctx *x, const struct sl_model *m, const struct
                        struct sl_err *err) {
   const char *last = json_string_value(json_object_get(prev, "model"));
   if (last && !strcmp(last, m->name)) return 0;
-  struct sl_snapshot *ss = NULL;
-  size_t n = 0;
-  int rc = sl_catalog_snapshot_list(x->cat, t->table_id, &ss, &n, err);
+  struct sl_snapshot fs;
+  int rc = sl_catalog_snapshot_get(x->cat, t->table_id, 0, &fs, err); /* the table's first */
+  if (rc == SL_ENOTFOUND) {
+    sl_err_clear(err);
+    rc = 0;
+  }
   if (rc) return rc;
-  int64_t first = 0;
-  for (size_t i = 0; i < n; i++)
-    if (!first || ss[i].snapshot_id < first) first = ss[i].snapshot_id;
-  sl_snapshot_list_free(ss, n);
-  json_t *sum = first ? sl_sql_snapshot_summary(x->cat, t->table_id, first) : NULL;
+  int64_t first = fs.snapshot_id;
+  json_t *sum = fs.summary_json ? json_loads(fs.summary_json, 0, NULL) : NULL;
+  sl_snapshot_fini(&fs);
   const char *by = json_string_value(json_object_get(sum, "model"));
   if (!first || (by && !strcmp(by, m->name))) rc = 0;
   else if (by)

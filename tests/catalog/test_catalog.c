@@ -417,6 +417,18 @@ static void test_expire(void) {
   CHECK_EQ_INT(sl_catalog_files_at(cat, ti.table_id, s[4], &f, &nf, &err), 0);
   CHECK_EQ_INT(nf, 2);
   sl_data_file_list_free(f, nf);
+  /* One snapshot alone, or the table's first (0). */
+  struct sl_snapshot one;
+  CHECK_EQ_INT(sl_catalog_snapshot_get(cat, ti.table_id, s[3], &one, &err), 0);
+  CHECK_EQ_INT(one.snapshot_id, s[3]);
+  CHECK_EQ_INT(one.parent_id, s[2]);
+  CHECK_EQ_INT(one.expired_ms, 2000);
+  CHECK_STR(one.operation, "replace");
+  sl_snapshot_fini(&one);
+  CHECK_EQ_INT(sl_catalog_snapshot_get(cat, ti.table_id, 0, &one, &err), 0);
+  CHECK_EQ_INT(one.snapshot_id, s[1]);
+  sl_snapshot_fini(&one);
+  CHECK_EQ_INT(sl_catalog_snapshot_get(cat, ti.table_id, s[4] + 1000, &one, &err), SL_ENOTFOUND);
   /* The files it still names, whatever their snapshot. */
   char **paths = NULL;
   size_t np = 0;
