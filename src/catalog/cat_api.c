@@ -113,6 +113,13 @@ int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size
   return cat->ops->paths(cat, table_id, out, n, err);
 }
 
+int sl_catalog_snapshot_range(struct sl_catalog *cat, int64_t table_id, int64_t after, int64_t upto,
+                              struct sl_snapshot **out, size_t *n, struct sl_err *err) {
+  *out = NULL;
+  *n = 0;
+  return cat->ops->snapshot_range(cat, table_id, after, upto, out, n, err);
+}
+
 int sl_catalog_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_snapshot *out,
                             struct sl_err *err) {
   memset(out, 0, sizeof *out);

@@ -325,11 +325,20 @@ static int sq_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t sna
   return rc;
 }
 
+static int sq_snapshot_range(struct sl_catalog *cat, int64_t table_id, int64_t after, int64_t upto,
+                             struct sl_snapshot **out, size_t *n, struct sl_err *err);
+
 static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_snapshot **out, size_t *n,
                             struct sl_err *err) {
+  return sq_snapshot_range(cat, table_id, 0, INT64_MAX, out, n, err);
+}
+
+static int sq_snapshot_range(struct sl_catalog *cat, int64_t table_id, int64_t after, int64_t upto,
+                             struct sl_snapshot **out, size_t *n, struct sl_err *err) {
   struct cat_sqlite *c = impl(cat);
   sqlite3_stmt *st;
-  int rc = prep(c, &st, err, SNAPSHOT_COLS " ORDER BY snapshot_id", "i", table_id);
+  int rc = prep(c, &st, err, SNAPSHOT_COLS " AND snapshot_id > ? AND snapshot_id <= ? ORDER BY snapshot_id", "iii",
+                table_id, after, upto);
   if (rc) return rc;
   size_t cnt = 0, cap = 0;
   struct sl_snapshot *v = NULL;
@@ -812,6 +821,7 @@ const struct sl_catalog_ops sl_catalog_sqlite_ops = {
     .commit = sq_commit,
     .expire = sq_expire,
     .paths = sq_paths,
+    .snapshot_range = sq_snapshot_range,
     .snapshot_get = sq_snapshot_get,
     .snapshot_files = sq_snapshot_files,
 };

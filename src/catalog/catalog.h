@@ -108,6 +108,8 @@ struct sl_catalog_ops {
   int (*expire)(struct sl_catalog *cat, int64_t table_id, const int64_t *ids, size_t n_ids, int64_t now_ms, int dry_run,
                 struct sl_data_file **gone, size_t *n_gone, struct sl_err *err);
   int (*paths)(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
+  int (*snapshot_range)(struct sl_catalog *cat, int64_t table_id, int64_t after, int64_t upto, struct sl_snapshot **out,
+                        size_t *n, struct sl_err *err);
   int (*snapshot_get)(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_snapshot *out,
                       struct sl_err *err);
   int (*snapshot_files)(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, char ***added, size_t *n_added,
@@ -155,6 +157,9 @@ int sl_catalog_expire(struct sl_catalog *cat, int64_t table_id, const int64_t *i
 /* Every file (data or delete) the catalog names for the table, in any snapshot, sorted. */
 int sl_catalog_paths(struct sl_catalog *cat, int64_t table_id, char ***out, size_t *n, struct sl_err *err);
 
+/* The table's snapshots with after < id <= upto, oldest first. */
+int sl_catalog_snapshot_range(struct sl_catalog *cat, int64_t table_id, int64_t after, int64_t upto,
+                              struct sl_snapshot **out, size_t *n, struct sl_err *err);
 /* One snapshot of the table (snapshot_id 0: its first), without listing the others;
  * SL_ENOTFOUND if it has no such snapshot. Free with sl_snapshot_fini. */
 int sl_catalog_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_snapshot *out,

@@ -206,7 +206,7 @@ static int since_files(struct sl_catalog *cat, const struct sl_table_info *t, in
   *out = NULL;
   *n = 0;
   int rc = sl_catalog_files_at(cat, t->table_id, since, &old, &n_old, err);
-  if (!rc) rc = sl_catalog_snapshot_list(cat, t->table_id, &ss, &ns, err);
+  if (!rc) rc = sl_catalog_snapshot_range(cat, t->table_id, since, upto, &ss, &ns, err);
   for (size_t i = 0; !rc && i < n_old; i++) {
     if (sl_array_grow(out, &cap, *n + 1, sizeof **out) || !((*out)[*n] = sl_strdup(old[i].path)))
       rc = sl_err_set(err, SL_ENOMEM, "out of memory");
