@@ -92,7 +92,7 @@ static void upkeep_compact(struct sl_project *p, struct sl_catalog *cat) {
   sl_project_duck_opts(p, &dopts);
   struct sl_duck *d = NULL;
   struct sl_err err = {0};
-  struct sl_compact_opts o = {.target_file_size = p->ingest.target_file_size};
+  struct sl_compact_opts o = {.target_file_size = p->ingest.target_file_size, .skip_models = 1};
   struct sl_compact_result r = {0};
   int rc = sl_duck_open(NULL, &dopts, &d, &err);
   if (!rc) rc = sl_compact(d, cat, p->store, &p->ingest, &o, &r, &err);

@@ -148,8 +148,8 @@ static int compact_table(struct sl_duck *d, struct sl_catalog *cat, struct sl_st
   json_t *prev = sl_sql_snapshot_summary(cat, t->table_id, t->current_snapshot);
   r->bytes_before = r->bytes_after = t->bytes;
   r->files_before = t->files;
-  if (json_object_get(prev, "view-sql")) {
-    r->skipped = "a view: no files";
+  if (json_object_get(prev, "view-sql") || (o->skip_models && json_object_get(prev, "model"))) {
+    r->skipped = json_object_get(prev, "view-sql") ? "a view: no files" : "a model's table: its builds keep it packed";
     json_decref(prev);
     return 0;
   }

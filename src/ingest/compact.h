@@ -18,6 +18,8 @@ struct sl_compact_opts {
   int dry_run;              /* say what would be rewritten; write nothing */
   const char *const *tables; /* "ns.table" names, or none: every table */
   size_t n_tables;
+  int skip_models; /* leave models' tables alone (their merges pack and rewrite files; a
+                      compaction committing first would make a running build fail) */
 };
 
 struct sl_compact_table {

@@ -22,9 +22,10 @@ const struct sl_cfg_section sl_lake_section = {
          "How often `sluice up` runs `sluice vacuum` (with lake.retention) in the background; its "
          "figures are in /metrics (sluice_vacuum_*). 0 never.", 0},
         {"compact_every", SL_OPT_DURATION, offsetof(struct sl_lake_opts, compact_every_ms), "1h", 1, 0, NULL,
-         "How often `sluice up` runs `sluice compact` in the background (before vacuuming): small files "
-         "(change data capture writes one per commit) and files with many merged-away rows are rewritten "
-         "into files of ingest.target_file_size. 0 never.", 0},
+         "How often `sluice up` runs `sluice compact` in the background (before vacuuming): the small "
+         "files of appended tables (change data capture writes one per commit; the audit tables one per "
+         "build) are rewritten into files of ingest.target_file_size. Models' tables are left to their "
+         "builds, which pack them as they merge. 0 never.", 0},
         {NULL, 0, 0, NULL, 0, 0, NULL, NULL, 0},
     },
     "Where the lake's data files live.",

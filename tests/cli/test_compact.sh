@@ -80,7 +80,9 @@ expect_eq "... every row is there once" "$(q "select count(*), count(distinct v)
 # `sluice up` compacts in the background.
 for i in $(seq 0 5); do printf 'id,v,p\n%d,%d,1\n' $((3000 + i)) $((3000 + i)) > "$T/u.csv"; S ingest "$T/u.csv" --into bronze.ev >/dev/null; done
 S build --select inc >/dev/null  # inc has read every file: all can be rewritten
+inc_snap=$(S describe silver.inc --format json | jget 'd["snapshot"]')
 up_until_metric sluice_compact_runs_total SLUICE_LAKE_COMPACT_EVERY=1s SLUICE_LAKE_VACUUM_EVERY=0
+expect_eq "... leaving models' tables to their builds" "$(S describe silver.inc --format json | jget 'd["snapshot"]')" "$inc_snap"
 expect_eq "... leaving bronze.ev in one file" "$(S describe bronze.ev --format json | jget 'd["files"]')" 1
 expect_eq "... with every row" "$(q "select count(*) from bronze.ev")" 626
 
