@@ -16,16 +16,76 @@
 #include <jansson.h>
 #include <string.h>
 
-static int has_path(const struct sl_data_file *f, size_t n, const char *path) {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(f[i].path, path)) return 1;
+/* At most this many files of a table are rewritten by one run (the next run goes on):
+ * a day of change data capture leaves tens of thousands. */
+#define COMPACT_MAX_FILES 10000
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
+
+static int cmp_del_data(const void *a, const void *b) {
+  return strcmp((*(const struct sl_delete_file *const *)a)->data_path, (*(const struct sl_delete_file *const *)b)->data_path);
+}
+
+/* Partition values in order, none first. */
+static int cmp_part(const char *a, const char *b) { return !a ? (b ? -1 : 0) : !b ? 1 : strcmp(a, b); }
+static int same_part(const char *a, const char *b) { return !cmp_part(a, b); }
+
+/* Files by partition, then path. */
+static int cmp_part_path(const void *a, const void *b) {
+  const struct sl_data_file *x = *(const struct sl_data_file *const *)a, *y = *(const struct sl_data_file *const *)b;
+  int c = cmp_part(x->partition, y->partition);
+  return c ? c : strcmp(x->path, y->path);
+}
+
+static int sorted_has(const char *const *v, size_t n, const char *s) {
+  return n && bsearch(&s, v, n, sizeof *v, cmp_str) != NULL;
+}
+
+/* Lookups by path in O(log n): the data and delete files at the floor, the current
+ * delete files by the data file they are for. */
+struct index {
+  const char **floor_files, **floor_dels;
+  size_t n_floor_files, n_floor_dels;
+  const struct sl_delete_file **dels; /* by data_path */
+  size_t nd;
+};
+
+static int index_make(struct index *ix, const struct sl_data_file *at_floor, size_t n_floor,
+                      const struct sl_delete_file *floor_dels, size_t n_floor_dels, const struct sl_delete_file *dels,
+                      size_t nd) {
+  memset(ix, 0, sizeof *ix);
+  ix->floor_files = sl_calloc(n_floor + 1, sizeof *ix->floor_files);
+  ix->floor_dels = sl_calloc(n_floor_dels + 1, sizeof *ix->floor_dels);
+  ix->dels = sl_calloc(nd + 1, sizeof *ix->dels);
+  if (!ix->floor_files || !ix->floor_dels || !ix->dels) return -1;
+  for (size_t i = 0; i < n_floor; i++) ix->floor_files[i] = at_floor[i].path;
+  for (size_t i = 0; i < n_floor_dels; i++) ix->floor_dels[i] = floor_dels[i].path;
+  for (size_t i = 0; i < nd; i++) ix->dels[i] = &dels[i];
+  ix->n_floor_files = n_floor, ix->n_floor_dels = n_floor_dels, ix->nd = nd;
+  qsort(ix->floor_files, n_floor, sizeof *ix->floor_files, cmp_str);
+  qsort(ix->floor_dels, n_floor_dels, sizeof *ix->floor_dels, cmp_str);
+  qsort(ix->dels, nd, sizeof *ix->dels, cmp_del_data);
   return 0;
 }
 
-static int has_delete(const struct sl_delete_file *d, size_t n, const char *path) {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(d[i].path, path)) return 1;
-  return 0;
+static void index_fini(struct index *ix) {
+  sl_free(ix->floor_files);
+  sl_free(ix->floor_dels);
+  sl_free(ix->dels);
+}
+
+/* The current delete files of data file path: ix->dels[*first .. *first + return). */
+static size_t dels_of(const struct index *ix, const char *path, size_t *first) {
+  size_t lo = 0, hi = ix->nd;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(ix->dels[mid]->data_path, path) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  size_t n = 0;
+  while (lo + n < ix->nd && !strcmp(ix->dels[lo + n]->data_path, path)) n++;
+  *first = lo;
+  return n;
 }
 
 /* The oldest snapshot of the table that an incremental model last read (the files to
@@ -59,35 +119,30 @@ static char *summary_of(json_t *prev, const struct sl_compact_table *r, int64_t 
   return out;
 }
 
-/* Picks the files to rewrite into pick[] (indexes into files). */
-static size_t choose(const struct sl_data_file *files, size_t nf, const struct sl_delete_file *dels, size_t nd,
-                     const struct sl_data_file *at_floor, size_t n_floor, const struct sl_delete_file *floor_dels,
-                     size_t n_floor_dels, int64_t small, size_t *pick) {
+/* Picks the files to rewrite into pick[] (indexes into files), partition by partition:
+ * those every incremental model has seen (with the delete files they have now) that
+ * are small or have a delete file; a partition's lone small file is left as it is. */
+static size_t choose(const struct sl_data_file *files, size_t nf, const struct index *ix, int64_t small, size_t *pick) {
+  const struct sl_data_file **by = sl_calloc(nf + 1, sizeof *by);
+  if (!by) return 0;
+  for (size_t i = 0; i < nf; i++) by[i] = &files[i];
+  qsort(by, nf, sizeof *by, cmp_part_path);
   size_t np = 0;
-  char *done = sl_calloc(nf ? nf : 1, 1);
-  if (!done) return 0;
-  for (size_t i = 0; i < nf; i++) {
-    if (done[i]) continue;
-    /* One partition at a time: the files with this one's value. */
-    size_t first = np, n_small = 0, n_del = 0;
-    for (size_t j = i; j < nf; j++) {
-      const char *a = files[i].partition, *b = files[j].partition;
-      if (done[j] || (a ? !b || strcmp(a, b) : b != NULL)) continue;
-      done[j] = 1;
-      int seen = has_path(at_floor, n_floor, files[j].path), deleted = 0;
-      for (size_t k = 0; seen && k < nd; k++) {
-        if (strcmp(dels[k].data_path, files[j].path)) continue;
-        deleted = 1;
-        seen = has_delete(floor_dels, n_floor_dels, dels[k].path);
-      }
-      if (!seen || (!deleted && files[j].bytes >= small)) continue;
-      pick[np++] = j;
-      n_small += !deleted;
-      n_del += deleted;
+  for (size_t i = 0; i < nf && np < COMPACT_MAX_FILES;) {
+    size_t first = np, n_small = 0, n_del = 0, j = i;
+    for (; j < nf && same_part(by[i]->partition, by[j]->partition); j++) {
+      size_t d0, nd = dels_of(ix, by[j]->path, &d0);
+      int seen = sorted_has(ix->floor_files, ix->n_floor_files, by[j]->path);
+      for (size_t k = 0; seen && k < nd; k++) seen = sorted_has(ix->floor_dels, ix->n_floor_dels, ix->dels[d0 + k]->path);
+      if (!seen || (!nd && by[j]->bytes >= small) || np >= COMPACT_MAX_FILES) continue;
+      pick[np++] = (size_t)(by[j] - files);
+      n_small += !nd;
+      n_del += nd > 0;
     }
-    if (!n_del && n_small < 2) np = first; /* one small file alone is left as it is */
+    if (!n_del && n_small < 2) np = first;
+    i = j;
   }
-  sl_free(done);
+  sl_free(by);
   return np;
 }
 
@@ -112,19 +167,28 @@ static int still_same(struct sl_catalog *cat, const struct sl_table_info *t, con
   struct sl_data_file *files = NULL;
   struct sl_delete_file *dels = NULL;
   size_t nf = 0, nd = 0;
-  int rc = sl_catalog_table_get(cat, t->ns, t->name, &now, err);
+  const char **live = NULL, **ours = sl_calloc(np + 1, sizeof *ours), **had = sl_calloc(nu + 1, sizeof *had);
+  int rc = ours && had ? sl_catalog_table_get(cat, t->ns, t->name, &now, err) : sl_err_set(err, SL_ENOMEM, "out of memory");
   if (!rc) rc = sl_catalog_files_at(cat, now.table_id, now.current_snapshot, &files, &nf, err);
   if (!rc) rc = sl_catalog_deletes_at(cat, now.table_id, now.current_snapshot, &dels, &nd, err);
-  for (size_t i = 0; !rc && i < np; i++)
-    if (!has_path(files, nf, keys[i])) rc = SL_ECONFLICT;
-  for (size_t k = 0; !rc && k < nd; k++) {
-    int ours = 0, had = 0;
-    for (size_t i = 0; i < np && !ours; i++) ours = !strcmp(dels[k].data_path, keys[i]);
-    for (size_t i = 0; i < nu && !had; i++) had = !strcmp(use[i].path, dels[k].path);
-    if (ours && !had) rc = SL_ECONFLICT;
+  if (!rc && !(live = sl_calloc(nf + 1, sizeof *live))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc) {
+    for (size_t i = 0; i < nf; i++) live[i] = files[i].path;
+    for (size_t i = 0; i < np; i++) ours[i] = keys[i];
+    for (size_t i = 0; i < nu; i++) had[i] = use[i].path;
+    qsort(live, nf, sizeof *live, cmp_str);
+    qsort(ours, np, sizeof *ours, cmp_str);
+    qsort(had, nu, sizeof *had, cmp_str);
   }
+  for (size_t i = 0; !rc && i < np; i++)
+    if (!sorted_has(live, nf, keys[i])) rc = SL_ECONFLICT;
+  for (size_t k = 0; !rc && k < nd; k++)
+    if (sorted_has(ours, np, dels[k].data_path) && !sorted_has(had, nu, dels[k].path)) rc = SL_ECONFLICT;
   if (rc == SL_ECONFLICT) sl_err_set(err, SL_ECONFLICT, "changed");
   if (!rc) *parent = now.current_snapshot;
+  sl_free(live);
+  sl_free(ours);
+  sl_free(had);
   sl_data_file_list_free(files, nf);
   sl_delete_file_list_free(dels, nd);
   sl_table_info_fini(&now);
@@ -143,6 +207,7 @@ static int compact_table(struct sl_duck *d, struct sl_catalog *cat, struct sl_st
   char *reader = NULL, *summary = NULL, *pcol = NULL;
   struct sl_schema sch = {0}, present = {0};
   struct sl_ingest_stage stage = {0};
+  struct index ix = {0};
   struct sl_buf sel;
   sl_buf_init(&sel);
   json_t *prev = sl_sql_snapshot_summary(cat, t->table_id, t->current_snapshot);
@@ -159,8 +224,10 @@ static int compact_table(struct sl_duck *d, struct sl_catalog *cat, struct sl_st
   if (!rc) rc = sl_catalog_deletes_at(cat, t->table_id, t->current_snapshot, &dels, &nd, err);
   if (!rc) rc = sl_catalog_files_at(cat, t->table_id, fl, &at_floor, &n_floor, err);
   if (!rc) rc = sl_catalog_deletes_at(cat, t->table_id, fl, &floor_dels, &n_floor_dels, err);
-  if (!rc && !(pick = sl_calloc(nf ? nf : 1, sizeof *pick))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
-  if (!rc) np = choose(files, nf, dels, nd, at_floor, n_floor, floor_dels, n_floor_dels, o->target_file_size / 2, pick);
+  if (!rc && (!(pick = sl_calloc(nf ? nf : 1, sizeof *pick)) ||
+              index_make(&ix, at_floor, n_floor, floor_dels, n_floor_dels, dels, nd)))
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc) np = choose(files, nf, &ix, o->target_file_size / 2, pick);
   if (!rc && !np) r->skipped = nf < 2 && !nd ? "already compact" : "no small files to pack, no deleted rows to drop";
   if (rc || !np) goto out;
   keys = sl_calloc(np, sizeof *keys);
@@ -174,11 +241,11 @@ static int compact_table(struct sl_duck *d, struct sl_catalog *cat, struct sl_st
     keys[i] = f->path;
     r->rows += f->rows;
     r->bytes_after -= f->bytes;
-    for (size_t k = 0; k < nd; k++)
-      if (!strcmp(dels[k].data_path, f->path)) {
-        use[nu++] = dels[k];
-        r->rows -= dels[k].rows;
-      }
+    size_t d0, n = dels_of(&ix, f->path, &d0);
+    for (size_t k = 0; k < n; k++) {
+      use[nu++] = *ix.dels[d0 + k];
+      r->rows -= ix.dels[d0 + k]->rows;
+    }
   }
   r->files_rewritten = (int64_t)np;
   r->deletes_applied = (int64_t)nu;
@@ -240,6 +307,7 @@ out:
   sl_free(keys);
   sl_free(use);
   sl_free(pick);
+  index_fini(&ix);
   sl_data_file_list_free(files, nf);
   sl_data_file_list_free(at_floor, n_floor);
   sl_delete_file_list_free(dels, nd);
