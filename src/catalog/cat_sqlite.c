@@ -321,7 +321,10 @@ static int sq_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t sna
                     (long long)snapshot_id);
   else rc = fail(c, err, "read snapshot");
   sqlite3_finalize(st);
-  if (!rc && (!out->operation)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  if (!rc && !out->operation) {
+    sl_snapshot_fini(out);
+    rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+  }
   return rc;
 }
 

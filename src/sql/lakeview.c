@@ -181,17 +181,11 @@ char *sl_sql_files_reader(struct sl_store *st, const char *const *keys, size_t n
   return rc ? NULL : sl_buf_take(&b);
 }
 
-/* 1 if path is among files[0..n). */
-static int has_file(const struct sl_data_file *files, size_t n, const char *path) {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(files[i].path, path)) return 1;
-  return 0;
-}
+static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static int has_str(char *const *v, size_t n, const char *s) {
-  for (size_t i = 0; i < n; i++)
-    if (!strcmp(v[i], s)) return 1;
-  return 0;
+/* 1 if s is among v[0..n), sorted by strcmp. */
+static int sorted_has(char *const *v, size_t n, const char *s) {
+  return n && bsearch(&s, v, n, sizeof *v, cmp_path) != NULL;
 }
 
 /* The files of snapshot `since` (paths in *out), as later compactions up to `upto`
@@ -223,7 +217,7 @@ static int since_files(struct sl_catalog *cat, const struct sl_table_info *t, in
     size_t na = 0, nr = 0;
     if ((rc = sl_catalog_snapshot_files(cat, t->table_id, ss[i].snapshot_id, &add, &na, &rem, &nr, err))) break;
     for (size_t k = 0; k < *n;) {
-      if (!has_str(rem, nr, (*out)[k])) {
+      if (!sorted_has(rem, nr, (*out)[k])) {
         k++;
         continue;
       }
@@ -246,6 +240,8 @@ static int since_files(struct sl_catalog *cat, const struct sl_table_info *t, in
     sl_str_list_free(*out, *n);
     *out = NULL;
     *n = 0;
+  } else if (*n) {
+    qsort(*out, *n, sizeof **out, cmp_path); /* for sorted_has */
   }
   return rc;
 }
@@ -276,21 +272,32 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
     /* Rows deleted since `since` are changes no delta of added files shows. */
     struct sl_delete_file *od = NULL;
     size_t n_od = 0;
+    char **had = NULL;
     if ((rc = sl_catalog_deletes_at(cat, t->table_id, since, &od, &n_od, err))) goto out;
-    for (size_t i = 0; i < n_dels; i++) {
-      int had = 0;
-      for (size_t j = 0; j < n_od && !had; j++) had = !strcmp(od[j].path, dels[i].path);
-      if (!had) (*removed)++;
-    }
+    if (n_od && !(had = sl_calloc(n_od, sizeof *had))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    for (size_t j = 0; had && j < n_od; j++) had[j] = od[j].path;
+    if (had) qsort(had, n_od, sizeof *had, cmp_path);
+    for (size_t i = 0; !rc && i < n_dels; i++)
+      if (!sorted_has(had, n_od, dels[i].path)) (*removed)++;
+    sl_free(had);
     sl_delete_file_list_free(od, n_od);
+    if (rc) goto out;
   }
   if (since) {
     /* Keep the files added after `since`; count the ones it had that are gone. */
     size_t k = 0;
+    char **now = nf ? sl_calloc(nf, sizeof *now) : NULL;
+    if (nf && !now) {
+      rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+      goto out;
+    }
+    for (size_t i = 0; i < nf; i++) now[i] = files[i].path;
+    if (nf) qsort(now, nf, sizeof *now, cmp_path);
     for (size_t i = 0; i < n_old; i++)
-      if (removed && !has_file(files, nf, old[i])) (*removed)++;
+      if (removed && !sorted_has(now, nf, old[i])) (*removed)++;
+    sl_free(now);
     for (size_t i = 0; i < nf; i++) {
-      if (has_str(old, n_old, files[i].path)) {
+      if (sorted_has(old, n_old, files[i].path)) {
         sl_free(files[i].path);
         sl_free(files[i].stats_json);
         sl_free(files[i].partition);
