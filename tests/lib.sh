@@ -57,6 +57,11 @@ kill_loop() {
   done
 }
 
+# jget EXPR: evaluates the Python expression EXPR over the JSON on stdin (as d).
+jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
+# data NS/TABLE: how many files the table's data folder in project $P holds.
+data() { find "$P/lake/$1/data" -type f | wc -l; }
+
 # up_until_metric METRIC [ENV=VALUE...]: starts `sluice up` on project $P (with the
 # given environment), checks that METRIC reaches 1 or more in /metrics within 10 s (its
 # text then in $m), stops it with SIGTERM and checks that it exits 0.

@@ -10,8 +10,6 @@ source "$(dirname "$0")/../lib.sh"
 P=$T/p
 S() { "$SLUICE" --project "$P" "$@"; }
 q() { S sql --format csv "$1" | tail -n +2; }
-data() { find "$P/lake/$1/data" -type f | wc -l; }
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 "$SLUICE" init "$P" >/dev/null
 mkdir -p "$P/models"
 printf "{{ config(materialized='incremental', unique_key='id') }}\nSELECT id, max(v) AS v, count(*) AS n, max(p) AS p FROM {{ source('bronze', 'ev') }} GROUP BY id\n" > "$P/models/inc.sql"

@@ -10,8 +10,6 @@ source "$(dirname "$0")/../lib.sh"
 P=$T/p
 S() { "$SLUICE" --project "$P" "$@"; }
 q() { S sql --format csv "$1" | tail -n +2; }
-data() { find "$P/lake/$1/data" -type f | wc -l; }
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"; }
 "$SLUICE" init "$P" >/dev/null
 
 printf 'id,v\n1,a\n2,b\n' > "$T/a.csv"
