@@ -5,9 +5,12 @@
  * seen as named. */
 #include "catalog/vacuum.h"
 
+#include "core/fs.h"
 #include "core/mem.h"
 #include "core/metrics.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +193,29 @@ static int orphans_ns(struct sl_catalog *cat, struct sl_store *st, const struct 
   return rc;
 }
 
+/* The entries of the staging folder (a load's CSV chunks, one folder per load) whose
+ * newest file is older than the orphan age: what a killed load left. */
+static int staging_sweep(const struct sl_vacuum_opts *o, struct sl_vacuum_result *r, struct sl_err *err) {
+  DIR *d = opendir(o->staging_dir);
+  if (!d) return errno == ENOENT ? 0 : sl_err_set(err, SL_EIO, "vacuum: open %s: %s", o->staging_dir, strerror(errno));
+  int64_t age = o->retention_ms > SL_VACUUM_MIN_ORPHAN_AGE_MS ? o->retention_ms : SL_VACUUM_MIN_ORPHAN_AGE_MS;
+  int rc = 0;
+  struct dirent *de;
+  while (!rc && (de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    char *sub = sl_fs_join(o->staging_dir, de->d_name);
+    int64_t newest = 0, bytes = 0;
+    if (!sub) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
+    else if (!sl_fs_tree_stat(sub, &newest, &bytes) && newest <= o->now_ms - age) {
+      if (!o->dry_run) rc = sl_fs_remove_tree(sub, err);
+      if (!rc) r->staging++, r->staging_bytes += bytes;
+    }
+    sl_free(sub);
+  }
+  closedir(d);
+  return rc;
+}
+
 int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuum_opts *o,
               struct sl_vacuum_result *out, struct sl_err *err) {
   struct sl_table_info *ts = NULL;
@@ -212,6 +238,7 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
   }
   if (!rc) rc = sl_catalog_ns_list(cat, &nss, &nns, err);
   for (size_t i = 0; !rc && i < nns; i++) rc = orphans_ns(cat, st, o, nss[i], out, err);
+  if (!rc && o->staging_dir && !o->n_tables) rc = staging_sweep(o, out, err);
   sl_str_list_free(nss, nns);
   sl_table_list_free(ts, nt);
   sl_free(keep.v);
@@ -226,7 +253,7 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
     sl_metric_counter_add(rc ? "sluice_vacuum_failures_total" : "sluice_vacuum_runs_total", NULL, 1);
     sl_metric_counter_add("sluice_vacuum_snapshots_expired_total", NULL, (double)snaps);
     sl_metric_counter_add("sluice_vacuum_files_deleted_total", NULL, (double)files);
-    sl_metric_counter_add("sluice_vacuum_bytes_freed_total", NULL, (double)bytes);
+    sl_metric_counter_add("sluice_vacuum_bytes_freed_total", NULL, (double)(bytes + out->staging_bytes));
   }
   if (rc) sl_vacuum_result_fini(out);
   return rc;

@@ -3,7 +3,8 @@
  * the files in tables' data folders that no snapshot names (what a killed ingest or
  * build leaves) once they are older than the retention, and never younger than an hour.
  * A table's current snapshot, and every snapshot an incremental model's state reads
- * from (the "inputs" of the tables' current snapshots), are kept. */
+ * from (the "inputs" of the tables' current snapshots), are kept. Leftovers of killed
+ * loads in the staging folder (.sluice/staging/<uuid>) go by the same age rule. */
 #ifndef SL_CATALOG_VACUUM_H
 #define SL_CATALOG_VACUUM_H
 
@@ -20,6 +21,7 @@ struct sl_vacuum_opts {
   int dry_run;               /* report what would go; change nothing */
   const char *const *tables; /* "ns.table" names, or none: every table */
   size_t n_tables;
+  const char *staging_dir; /* a folder of loads' temporary files (.sluice/staging), or NULL */
 };
 
 struct sl_vacuum_table {
@@ -34,6 +36,7 @@ struct sl_vacuum_table {
 struct sl_vacuum_result {
   struct sl_vacuum_table *v;
   size_t n;
+  int64_t staging, staging_bytes; /* leftovers in staging_dir deleted (or found, dry run) */
 };
 
 int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuum_opts *o,

@@ -112,7 +112,7 @@ int sl_cmd_cdc(int argc, char **argv) {
   struct sl_duck_opts dopts;
   sl_project_duck_opts(p, &dopts);
   char *state = sl_asprintf("%s/.sluice", p->root);
-  char *staging = sl_asprintf("%s/.sluice/staging", p->root);
+  char *staging = sl_project_staging_dir(p);
   struct sl_cdc_lake lake = {.cat = p->cat, .store = p->store, .dopts = &dopts, .iopts = &p->ingest, .staging = staging,
                              .batch_events = batch_events, .batch_ms = batch_ms};
   struct sl_cdc_run_opts o = {.src = src, .to = to, .lake = &lake, .state_dir = state, .max_events = max_events,

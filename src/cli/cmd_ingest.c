@@ -64,7 +64,7 @@ static int ingest_source(const char *dir, const char *name, const char *only, co
     return sl_cli_usage_error("ingest", "no source '%s' under sources: in %s", name, "sluice.yaml");
   }
   install_handlers();
-  char *staging = sl_asprintf("%s/.sluice/staging", p->root);
+  char *staging = sl_project_staging_dir(p);
   struct sl_cdc_load_req req = {.src = src, .table = only, .where = where, .staging = staging,
                                 .mode = mode >= 0 ? (enum sl_ingest_mode)mode : where ? SL_INGEST_APPEND : SL_INGEST_REPLACE,
                                 .progress = 1, .cancel = &g_cancel};

@@ -66,7 +66,7 @@ static void *reader_main(void *arg) {
   struct sl_duck_opts dopts;
   sl_project_duck_opts(p, &dopts);
   char *state = sl_asprintf("%s/.sluice", p->root);
-  char *staging = sl_asprintf("%s/.sluice/staging", p->root);
+  char *staging = sl_project_staging_dir(p);
   rd->rc = sl_catalog_open(p->catalog_url, &cat, &rd->err);
   if (!rd->rc) {
     struct sl_cdc_lake lake = {.cat = cat, .store = p->store, .dopts = &dopts, .iopts = &p->ingest, .staging = staging,
@@ -113,13 +113,16 @@ static void upkeep_compact(struct sl_project *p, struct sl_catalog *cat) {
 /* One vacuum of the lake with lake.retention; figures to the log (and /metrics). */
 static void upkeep_vacuum(struct sl_project *p, struct sl_catalog *cat) {
   struct sl_err err = {0};
-  struct sl_vacuum_opts o = {.retention_ms = p->lake.retention_ms, .now_ms = sl_time_now_ms()};
+  char *staging = sl_project_staging_dir(p);
+  struct sl_vacuum_opts o = {.retention_ms = p->lake.retention_ms, .now_ms = sl_time_now_ms(), .staging_dir = staging};
   struct sl_vacuum_result r = {0};
-  if (sl_vacuum(cat, p->store, &o, &r, &err)) {
+  int rc = sl_vacuum(cat, p->store, &o, &r, &err);
+  sl_free(staging);
+  if (rc) {
     sl_log(SL_LOG_ERROR, "up", "vacuum failed; it is tried again next period", "error", err.msg, NULL);
     return;
   }
-  int64_t snaps = 0, files = 0, bytes = 0;
+  int64_t snaps = 0, files = 0, bytes = r.staging_bytes;
   for (size_t i = 0; i < r.n; i++) {
     snaps += r.v[i].expired;
     files += r.v[i].files + (r.v[i].known ? r.v[i].orphans : 0);

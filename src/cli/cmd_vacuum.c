@@ -19,7 +19,9 @@ static const char *usage =
     "    files only they saw; time travel (--as-of) to them is no longer possible;\n"
     "  - deletes the files in the table's data folder that no snapshot names (left by an\n"
     "    ingest or build that was killed) once they are older than the retention, and\n"
-    "    never younger than an hour (a write still running has not committed them).\n"
+    "    never younger than an hour (a write still running has not committed them);\n"
+    "  - (without table names) deletes what killed loads left in .sluice/staging, by\n"
+    "    the same age rule.\n"
     "A table's current snapshot is always kept, and so is every snapshot an incremental\n"
     "model last read from, so its next build stays incremental. Files in a folder whose\n"
     "table the catalog does not know are counted, never deleted.\n\n"
@@ -36,7 +38,7 @@ static void print(const struct sl_vacuum_result *r, const struct sl_vacuum_opts 
                                      SL_CELL_NUM,  SL_CELL_NUM,  SL_CELL_NUM, SL_CELL_NUM};
   struct sl_rows out;
   sl_rows_init(&out, 9, names, kinds);
-  int64_t files = 0, bytes = 0, snaps = 0, unknown = 0;
+  int64_t files = 0, bytes = r->staging_bytes, snaps = 0, unknown = 0;
   for (size_t i = 0; i < r->n; i++) {
     const struct sl_vacuum_table *t = &r->v[i];
     char q[160], n[7][24];
@@ -51,9 +53,9 @@ static void print(const struct sl_vacuum_result *r, const struct sl_vacuum_opts 
   }
   if (fmt == SL_OUT_JSON) {
     printf("{\"dry_run\":%s,\"retention_ms\":%lld,\"snapshots_expired\":%lld,\"files_deleted\":%lld,"
-           "\"bytes_freed\":%lld,\"tables\":",
+           "\"bytes_freed\":%lld,\"staging_deleted\":%lld,\"tables\":",
            o->dry_run ? "true" : "false", (long long)o->retention_ms, (long long)snaps, (long long)files,
-           (long long)bytes);
+           (long long)bytes, (long long)r->staging);
     sl_rows_print(stdout, &out, SL_OUT_JSON);
     printf("}\n");
   } else {
@@ -63,6 +65,9 @@ static void print(const struct sl_vacuum_result *r, const struct sl_vacuum_opts 
     printf("%s%s%lld snapshot%s expired, %lld file%s deleted, %s freed\n", out.n_rows ? "\n" : "",
            o->dry_run ? "dry run, nothing deleted; would be: " : "", (long long)snaps, snaps == 1 ? "" : "s",
            (long long)files, files == 1 ? "" : "s", size);
+    if (r->staging)
+      printf("%lld leftover%s of killed loads in .sluice/staging %s\n", (long long)r->staging,
+             r->staging == 1 ? "" : "s", o->dry_run ? "would be deleted" : "deleted (counted in the bytes freed)");
     if (unknown)
       printf("%lld file%s left alone in the folders of tables the catalog does not know (in_catalog false); "
              "delete those folders if nothing needs them\n", (long long)unknown, unknown == 1 ? "" : "s");
@@ -107,9 +112,12 @@ int sl_cmd_vacuum(int argc, char **argv) {
   o.now_ms = sl_time_now_ms();
   o.tables = (const char *const *)argv + optind;
   o.n_tables = (size_t)(argc - optind);
+  char *staging = sl_project_staging_dir(p);
+  o.staging_dir = staging;
   struct sl_vacuum_result r = {0};
   struct sl_err err = {0};
   rc = sl_vacuum(p->cat, p->store, &o, &r, &err);
+  sl_free(staging);
   if (rc) {
     int code = sl_cli_fail("vacuum", &err);
     sl_project_free(p);

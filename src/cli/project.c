@@ -255,3 +255,5 @@ void sl_project_free(struct sl_project *p) {
   sl_free(p->catalog_url);
   sl_free(p);
 }
+
+char *sl_project_staging_dir(const struct sl_project *p) { return sl_asprintf("%s/.sluice/staging", p->root); }

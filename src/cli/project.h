@@ -53,6 +53,8 @@ int sl_project_open(struct sl_project *p, struct sl_err *err);
 void sl_project_free(struct sl_project *p);
 /* DuckDB options from the project's sql section. */
 void sl_project_duck_opts(const struct sl_project *p, struct sl_duck_opts *o);
+/* The folder of loads' temporary files, <root>/.sluice/staging (new string). */
+char *sl_project_staging_dir(const struct sl_project *p);
 /* Opens the project's topics log (log.url resolved against the project folder). */
 int sl_project_log_open(const struct sl_project *p, struct sl_log **out, struct sl_err *err);
 

@@ -173,6 +173,28 @@ int sl_fs_remove_tree(const char *path, struct sl_err *err) {
   return 0;
 }
 
+int sl_fs_tree_stat(const char *path, int64_t *newest_ms, int64_t *bytes) {
+  struct stat st;
+  if (lstat(path, &st)) return -1;
+  int64_t m = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+  if (m > *newest_ms) *newest_ms = m;
+  if (!S_ISDIR(st.st_mode)) {
+    *bytes += (int64_t)st.st_size;
+    return 0;
+  }
+  DIR *d = opendir(path);
+  if (!d) return -1;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+    char *sub = sl_fs_join(path, de->d_name);
+    if (sub) sl_fs_tree_stat(sub, newest_ms, bytes); /* an entry gone meanwhile is skipped */
+    sl_free(sub);
+  }
+  closedir(d);
+  return 0;
+}
+
 char *sl_fs_join(const char *a, const char *b) {
   size_t la = strlen(a);
   while (la > 1 && a[la - 1] == '/') la--;

@@ -19,6 +19,9 @@ int sl_fs_is_dir(const char *path);
 int64_t sl_fs_size(const char *path); /* -1 if it cannot be stat'ed */
 /* Removes a file or a folder tree; missing is fine. */
 int sl_fs_remove_tree(const char *path, struct sl_err *err);
+/* The newest modification time (ms since the epoch) of path and everything below it,
+ * and their bytes; symbolic links are not followed. -1 if path cannot be stat'ed. */
+int sl_fs_tree_stat(const char *path, int64_t *newest_ms, int64_t *bytes);
 /* Joins a and b with one '/'; new string. */
 char *sl_fs_join(const char *a, const char *b);
 /* Absolute, normalized path (no ".", "..", "//"), computed lexically against the cwd. */

@@ -60,6 +60,16 @@ expect_eq "... so 2 files deleted" "$(echo "$out" | jget 'd["files_deleted"], d[
 [ ! -e "$P/lake/bronze/t/data/dead_0.parquet" ] && [ ! -e "$P/lake/bronze/t/data/part=1/dead_1.parquet" ] \
   && [ -e "$P/lake/bronze/t/data/writing_0.parquet" ] && [ -e "$P/lake/bronze/ghost/data/g_0.parquet" ] \
   && ok "the files on disk" || fail "the files on disk: $(find "$P/lake/bronze" -type f)"
+# What killed loads leave in .sluice/staging: gone by the same age rule.
+mkdir -p "$P/.sluice/staging/load-old/t1" "$P/.sluice/staging/load-now"
+head -c 700 /dev/urandom > "$P/.sluice/staging/load-old/t1/chunk_0.csv"
+head -c 300 /dev/urandom > "$P/.sluice/staging/load-now/chunk_0.csv"
+touch -d '3 days ago' "$P/.sluice/staging/load-old/t1/chunk_0.csv" "$P/.sluice/staging/load-old/t1" "$P/.sluice/staging/load-old"
+expect_eq "dry run: an old staging folder would go" "$(S vacuum --retain 1d --dry-run --format json | jget 'd["staging_deleted"]')" 1
+out=$(S vacuum --retain 1d --format json)
+expect_eq "staging: the old load's folder is deleted, the running one's kept" \
+  "$(echo "$out" | jget 'd["staging_deleted"]') $(ls "$P/.sluice/staging")" "1 load-now"
+expect_eq "... its bytes counted as freed" "$(echo "$out" | jget 'd["bytes_freed"] >= 700')" True
 touch -d '2 hours ago' "$P/lake/bronze/t/data/writing_0.parquet"
 out=$(S vacuum --retain 0 --format json)
 expect_eq "--retain 0 still spares orphans younger than an hour, not older" "$(echo "$out" | jget 'd["tables"][0]["orphans"]')" 1
