@@ -242,18 +242,19 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
   sl_str_list_free(nss, nns);
   sl_table_list_free(ts, nt);
   sl_free(keep.v);
+  out->bytes_freed = out->staging_bytes;
+  for (size_t i = 0; i < out->n; i++) {
+    const struct sl_vacuum_table *t = &out->v[i];
+    out->snapshots_expired += t->expired;
+    out->files_deleted += t->files + (t->known ? t->orphans : 0);
+    out->bytes_freed += t->bytes + (t->known ? t->orphan_bytes : 0);
+    out->unknown_files += t->known ? 0 : t->orphans;
+  }
   if (!o->dry_run) {
-    int64_t snaps = 0, files = 0, bytes = 0;
-    for (size_t i = 0; i < out->n; i++) {
-      const struct sl_vacuum_table *t = &out->v[i];
-      snaps += t->expired;
-      files += t->files + (t->known ? t->orphans : 0);
-      bytes += t->bytes + (t->known ? t->orphan_bytes : 0);
-    }
     sl_metric_counter_add(rc ? "sluice_vacuum_failures_total" : "sluice_vacuum_runs_total", NULL, 1);
-    sl_metric_counter_add("sluice_vacuum_snapshots_expired_total", NULL, (double)snaps);
-    sl_metric_counter_add("sluice_vacuum_files_deleted_total", NULL, (double)files);
-    sl_metric_counter_add("sluice_vacuum_bytes_freed_total", NULL, (double)(bytes + out->staging_bytes));
+    sl_metric_counter_add("sluice_vacuum_snapshots_expired_total", NULL, (double)out->snapshots_expired);
+    sl_metric_counter_add("sluice_vacuum_files_deleted_total", NULL, (double)out->files_deleted);
+    sl_metric_counter_add("sluice_vacuum_bytes_freed_total", NULL, (double)out->bytes_freed);
   }
   if (rc) sl_vacuum_result_fini(out);
   return rc;

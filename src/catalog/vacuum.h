@@ -37,6 +37,9 @@ struct sl_vacuum_result {
   struct sl_vacuum_table *v;
   size_t n;
   int64_t staging, staging_bytes; /* leftovers in staging_dir deleted (or found, dry run) */
+  /* Totals over the tables and staging: what was deleted (dry run: would be). */
+  int64_t snapshots_expired, files_deleted, bytes_freed;
+  int64_t unknown_files; /* files found in folders of tables the catalog does not know */
 };
 
 int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuum_opts *o,

@@ -36,7 +36,6 @@ static void print(const struct sl_compact_result *r, const struct sl_compact_opt
                                      SL_CELL_NUM,  SL_CELL_NUM, SL_CELL_NUM, SL_CELL_NUM, SL_CELL_TEXT};
   struct sl_rows out;
   sl_rows_init(&out, 10, names, kinds);
-  int64_t files = 0, tables = 0;
   for (size_t i = 0; i < r->n; i++) {
     const struct sl_compact_table *t = &r->v[i];
     char q[160], n[8][24];
@@ -46,9 +45,8 @@ static void print(const struct sl_compact_result *r, const struct sl_compact_opt
     for (int k = 0; k < 8; k++) snprintf(n[k], sizeof n[k], "%lld", (long long)v[k]);
     sl_rows_addv(&out, q, n[0], n[1], n[2], n[3], n[4], n[5], n[6], t->snapshot_id ? n[7] : NULL,
                  t->skipped ? t->skipped : o->dry_run ? "dry run" : NULL);
-    files += t->files_rewritten;
-    tables += t->files_rewritten > 0;
   }
+  int64_t files = r->files_rewritten, tables = r->tables_compacted;
   if (fmt == SL_OUT_JSON) {
     printf("{\"dry_run\":%s,\"target_file_size\":%lld,\"tables_compacted\":%lld,\"files_rewritten\":%lld,\"tables\":",
            o->dry_run ? "true" : "false", (long long)o->target_file_size, (long long)tables, (long long)files);

@@ -101,11 +101,9 @@ static void upkeep_compact(struct sl_project *p, struct sl_catalog *cat) {
     sl_log(SL_LOG_ERROR, "up", "compact failed; it is tried again next period", "error", err.msg, NULL);
     return;
   }
-  int64_t files = 0, tables = 0;
-  for (size_t i = 0; i < r.n; i++) files += r.v[i].files_rewritten, tables += r.v[i].files_rewritten > 0;
   char a[24], b[24];
-  snprintf(a, sizeof a, "%lld", (long long)tables);
-  snprintf(b, sizeof b, "%lld", (long long)files);
+  snprintf(a, sizeof a, "%lld", (long long)r.tables_compacted);
+  snprintf(b, sizeof b, "%lld", (long long)r.files_rewritten);
   sl_log(SL_LOG_INFO, "up", "compact done", "tables", a, "files_rewritten", b, NULL);
   sl_compact_result_fini(&r);
 }
@@ -122,16 +120,10 @@ static void upkeep_vacuum(struct sl_project *p, struct sl_catalog *cat) {
     sl_log(SL_LOG_ERROR, "up", "vacuum failed; it is tried again next period", "error", err.msg, NULL);
     return;
   }
-  int64_t snaps = 0, files = 0, bytes = r.staging_bytes;
-  for (size_t i = 0; i < r.n; i++) {
-    snaps += r.v[i].expired;
-    files += r.v[i].files + (r.v[i].known ? r.v[i].orphans : 0);
-    bytes += r.v[i].bytes + (r.v[i].known ? r.v[i].orphan_bytes : 0);
-  }
   char a[24], b[24], c[24];
-  snprintf(a, sizeof a, "%lld", (long long)snaps);
-  snprintf(b, sizeof b, "%lld", (long long)files);
-  snprintf(c, sizeof c, "%lld", (long long)bytes);
+  snprintf(a, sizeof a, "%lld", (long long)r.snapshots_expired);
+  snprintf(b, sizeof b, "%lld", (long long)r.files_deleted);
+  snprintf(c, sizeof c, "%lld", (long long)r.bytes_freed);
   sl_log(SL_LOG_INFO, "up", "vacuum done", "snapshots_expired", a, "files_deleted", b, "bytes_freed", c, NULL);
   sl_vacuum_result_fini(&r);
 }

@@ -38,7 +38,6 @@ static void print(const struct sl_vacuum_result *r, const struct sl_vacuum_opts 
                                      SL_CELL_NUM,  SL_CELL_NUM,  SL_CELL_NUM, SL_CELL_NUM};
   struct sl_rows out;
   sl_rows_init(&out, 9, names, kinds);
-  int64_t files = 0, bytes = r->staging_bytes, snaps = 0, unknown = 0;
   for (size_t i = 0; i < r->n; i++) {
     const struct sl_vacuum_table *t = &r->v[i];
     char q[160], n[7][24];
@@ -46,22 +45,19 @@ static void print(const struct sl_vacuum_result *r, const struct sl_vacuum_opts 
     int64_t v[7] = {t->expired, t->kept, t->files, t->bytes, t->orphans, t->orphan_bytes, t->young};
     for (int k = 0; k < 7; k++) snprintf(n[k], sizeof n[k], "%lld", (long long)v[k]);
     sl_rows_addv(&out, q, t->known ? "true" : "false", n[0], n[1], n[2], n[3], n[4], n[5], n[6]);
-    snaps += t->expired;
-    files += t->files + (t->known ? t->orphans : 0);
-    bytes += t->bytes + (t->known ? t->orphan_bytes : 0);
-    unknown += t->known ? 0 : t->orphans;
   }
+  int64_t snaps = r->snapshots_expired, files = r->files_deleted, unknown = r->unknown_files;
   if (fmt == SL_OUT_JSON) {
     printf("{\"dry_run\":%s,\"retention_ms\":%lld,\"snapshots_expired\":%lld,\"files_deleted\":%lld,"
            "\"bytes_freed\":%lld,\"staging_deleted\":%lld,\"tables\":",
            o->dry_run ? "true" : "false", (long long)o->retention_ms, (long long)snaps, (long long)files,
-           (long long)bytes, (long long)r->staging);
+           (long long)r->bytes_freed, (long long)r->staging);
     sl_rows_print(stdout, &out, SL_OUT_JSON);
     printf("}\n");
   } else {
     if (out.n_rows) sl_rows_print(stdout, &out, SL_OUT_TABLE);
     char size[32];
-    sl_human_bytes((double)bytes, size, sizeof size);
+    sl_human_bytes((double)r->bytes_freed, size, sizeof size);
     printf("%s%s%lld snapshot%s expired, %lld file%s deleted, %s freed\n", out.n_rows ? "\n" : "",
            o->dry_run ? "dry run, nothing deleted; would be: " : "", (long long)snaps, snaps == 1 ? "" : "s",
            (long long)files, files == 1 ? "" : "s", size);

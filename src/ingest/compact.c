@@ -344,12 +344,15 @@ int sl_compact(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, c
   }
   sl_free(keep);
   sl_table_list_free(ts, nt);
+  for (size_t i = 0; i < out->n; i++) {
+    out->tables_compacted += out->v[i].files_rewritten > 0;
+    out->files_rewritten += out->v[i].files_rewritten;
+    out->files_written += out->v[i].files_written;
+  }
   if (!o->dry_run) {
-    double files = 0, written = 0;
-    for (size_t i = 0; i < out->n; i++) files += (double)out->v[i].files_rewritten, written += (double)out->v[i].files_written;
     sl_metric_counter_add(rc ? "sluice_compact_failures_total" : "sluice_compact_runs_total", NULL, 1);
-    sl_metric_counter_add("sluice_compact_files_rewritten_total", NULL, files);
-    sl_metric_counter_add("sluice_compact_files_written_total", NULL, written);
+    sl_metric_counter_add("sluice_compact_files_rewritten_total", NULL, (double)out->files_rewritten);
+    sl_metric_counter_add("sluice_compact_files_written_total", NULL, (double)out->files_written);
   }
   if (rc) sl_compact_result_fini(out);
   return rc;

@@ -33,6 +33,7 @@ struct sl_compact_table {
 struct sl_compact_result {
   struct sl_compact_table *v;
   size_t n;
+  int64_t tables_compacted, files_rewritten, files_written; /* totals (dry run: would be) */
 };
 
 int sl_compact(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, const struct sl_ingest_opts *iopts,
