@@ -207,7 +207,7 @@ static int since_files(struct sl_catalog *cat, const struct sl_table_info *t, in
     else (*n)++;
   }
   for (size_t i = 0; !rc && i < ns; i++) {
-    if (ss[i].snapshot_id <= since || ss[i].snapshot_id > upto || strcmp(ss[i].operation, "compact")) continue;
+    if (strcmp(ss[i].operation, "compact")) continue; /* the range holds only (since, upto] */
     json_t *sum = ss[i].summary_json ? json_loads(ss[i].summary_json, 0, NULL) : NULL;
     json_t *as_of = json_object_get(sum, "as-of");
     int same_rows = json_is_integer(as_of) && json_integer_value(as_of) <= since;
