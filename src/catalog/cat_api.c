@@ -72,7 +72,7 @@ int sl_catalog_schema_get(struct sl_catalog *cat, int64_t table_id, int64_t sche
 }
 int sl_catalog_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_snapshot **out, size_t *n,
                              struct sl_err *err) {
-  return cat->ops->snapshot_list(cat, table_id, out, n, err);
+  return sl_catalog_snapshot_range(cat, table_id, 0, INT64_MAX, out, n, err);
 }
 int sl_catalog_snapshot_at(struct sl_catalog *cat, int64_t table_id, int64_t ts_ms, int64_t *snapshot_id,
                            struct sl_err *err) {

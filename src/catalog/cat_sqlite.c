@@ -329,14 +329,6 @@ static int sq_snapshot_get(struct sl_catalog *cat, int64_t table_id, int64_t sna
 }
 
 static int sq_snapshot_range(struct sl_catalog *cat, int64_t table_id, int64_t after, int64_t upto,
-                             struct sl_snapshot **out, size_t *n, struct sl_err *err);
-
-static int sq_snapshot_list(struct sl_catalog *cat, int64_t table_id, struct sl_snapshot **out, size_t *n,
-                            struct sl_err *err) {
-  return sq_snapshot_range(cat, table_id, 0, INT64_MAX, out, n, err);
-}
-
-static int sq_snapshot_range(struct sl_catalog *cat, int64_t table_id, int64_t after, int64_t upto,
                              struct sl_snapshot **out, size_t *n, struct sl_err *err) {
   struct cat_sqlite *c = impl(cat);
   sqlite3_stmt *st;
@@ -817,7 +809,6 @@ const struct sl_catalog_ops sl_catalog_sqlite_ops = {
     .table_list = sq_table_list,
     .table_drop = sq_table_drop,
     .schema_get = sq_schema_get,
-    .snapshot_list = sq_snapshot_list,
     .snapshot_at = sq_snapshot_at,
     .files_at = sq_files_at,
     .deletes_at = sq_deletes_at,

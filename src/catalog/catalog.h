@@ -94,8 +94,6 @@ struct sl_catalog_ops {
   int (*table_drop)(struct sl_catalog *cat, const char *ns, const char *name, struct sl_err *err);
   int (*schema_get)(struct sl_catalog *cat, int64_t table_id, int64_t schema_id,
                     struct sl_schema *out, struct sl_err *err);
-  int (*snapshot_list)(struct sl_catalog *cat, int64_t table_id, struct sl_snapshot **out,
-                       size_t *n, struct sl_err *err);
   /* The table's snapshot current at time ts_ms (the last committed at or before it). */
   int (*snapshot_at)(struct sl_catalog *cat, int64_t table_id, int64_t ts_ms,
                      int64_t *snapshot_id, struct sl_err *err);
