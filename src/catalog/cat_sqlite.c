@@ -355,24 +355,17 @@ static int sq_snapshot_range(struct sl_catalog *cat, int64_t table_id, int64_t a
 }
 
 /* Fails unless snapshot_id is a snapshot of the table whose files are still kept. */
-static int live_snapshot(struct cat_sqlite *c, int64_t table_id, int64_t snapshot_id, struct sl_err *err) {
-  sqlite3_stmt *st;
-  int rc = prep(c, &st, err, "SELECT coalesce(expired_ms, 0) FROM snapshots WHERE snapshot_id = ? AND table_id = ?", "ii",
-                snapshot_id, table_id);
-  if (rc) return rc;
-  int found = sqlite3_step(st) == SQLITE_ROW;
-  int64_t expired = found ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_finalize(st);
-  if (!found)
-    return sl_err_set(err, SL_ENOTFOUND, "snapshot %lld is not a snapshot of this table; `sluice snapshots` lists them",
-                      (long long)snapshot_id);
-  if (expired) {
+static int live_snapshot(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_err *err) {
+  struct sl_snapshot s = {0};
+  int rc = sq_snapshot_get(cat, table_id, snapshot_id, &s, err);
+  if (!rc && s.expired_ms) {
     char when[40];
-    sl_time_iso8601(expired, when, sizeof when);
-    return sl_err_set(err, SL_ENOTFOUND, "snapshot %lld has expired: `sluice vacuum` removed its files at %s "
-                      "(lake.retention); `sluice snapshots` lists the snapshots kept", (long long)snapshot_id, when);
+    sl_time_iso8601(s.expired_ms, when, sizeof when);
+    rc = sl_err_set(err, SL_ENOTFOUND, "snapshot %lld has expired: `sluice vacuum` removed its files at %s "
+                    "(lake.retention); `sluice snapshots` lists the snapshots kept", (long long)snapshot_id, when);
   }
-  return 0;
+  sl_snapshot_fini(&s);
+  return rc;
 }
 
 static int sq_snapshot_at(struct sl_catalog *cat, int64_t table_id, int64_t ts_ms, int64_t *snapshot_id,
@@ -389,14 +382,14 @@ static int sq_snapshot_at(struct sl_catalog *cat, int64_t table_id, int64_t ts_m
     rc = sl_err_set(err, SL_ENOTFOUND, "the table had no snapshot yet at %s", when);
   else *snapshot_id = sqlite3_column_int64(st, 0);
   sqlite3_finalize(st);
-  return rc ? rc : live_snapshot(c, table_id, *snapshot_id, err);
+  return rc ? rc : live_snapshot(cat, table_id, *snapshot_id, err);
 }
 
 static int sq_files_at(struct sl_catalog *cat, int64_t table_id, int64_t snapshot_id, struct sl_data_file **out,
                        size_t *n, struct sl_err *err) {
   struct cat_sqlite *c = impl(cat);
   sqlite3_stmt *st;
-  int rc = live_snapshot(c, table_id, snapshot_id, err);
+  int rc = live_snapshot(cat, table_id, snapshot_id, err);
   if (rc) return rc;
   if ((rc = prep(c, &st, err,
                  "SELECT path, rows, bytes, stats, partition FROM data_files WHERE table_id = ?1 AND added_snapshot <= ?2"
@@ -433,7 +426,7 @@ static int sq_deletes_at(struct sl_catalog *cat, int64_t table_id, int64_t snaps
   sqlite3_stmt *st;
   *out = NULL;
   *n = 0;
-  int rc = snapshot_id ? live_snapshot(c, table_id, snapshot_id, err) : 0;
+  int rc = snapshot_id ? live_snapshot(cat, table_id, snapshot_id, err) : 0;
   if (!rc)
     rc = prep(c, &st, err,
                 "SELECT path, data_path, rows, bytes FROM delete_files WHERE table_id = ?1 AND added_snapshot <= ?2"
