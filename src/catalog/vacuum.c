@@ -8,6 +8,7 @@
 #include "core/fs.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/strs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -132,8 +133,6 @@ static int expire_table(struct sl_catalog *cat, struct sl_store *st, const struc
   return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
-
 /* Files in the namespace's tables' data folders that no snapshot names: deleted when
  * older than the retention (at least SL_VACUUM_MIN_ORPHAN_AGE_MS) and the catalog knows
  * the table; in a folder of a table the catalog does not know (another catalog's lake?)
@@ -174,7 +173,7 @@ static int orphans_ns(struct sl_catalog *cat, struct sl_store *st, const struct 
       if (t) t->known = have;
     }
     if (rc || !t) continue;
-    if (have && bsearch(&k, known, nknown, sizeof *known, cmp_str)) continue;
+    if (have && sl_strs_has((const char *const *)known, nknown, k)) continue;
     int64_t mtime = 0, bytes = 0;
     struct sl_err e = {0};
     if (sl_store_stat(st, k, &mtime, &bytes, &e)) continue; /* gone meanwhile */

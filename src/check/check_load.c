@@ -16,6 +16,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/strs.h"
 #include "core/time.h"
 
 #include <dirent.h>
@@ -354,8 +355,6 @@ static int file_checks(const struct sl_cfg_doc *doc, struct sl_checks *out, stru
   return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static int walk(const char *dir, struct sl_checks *out, struct sl_err *err) {
   DIR *dh = opendir(dir);
   if (!dh) return errno == ENOENT ? 0 : sl_err_set(err, SL_EIO, "%s: %s", dir, strerror(errno));
@@ -368,7 +367,7 @@ static int walk(const char *dir, struct sl_checks *out, struct sl_err *err) {
     if (push_str(&names, &n, de->d_name)) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }
   closedir(dh);
-  if (n) qsort(names, n, sizeof *names, cmp_str);
+  if (n) qsort(names, n, sizeof *names, sl_strs_cmp);
   for (size_t i = 0; !rc && i < n; i++) {
     char *path = sl_asprintf("%s/%s", dir, names[i]);
     if (!path) {

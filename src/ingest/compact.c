@@ -11,6 +11,7 @@
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/metrics.h"
+#include "core/strs.h"
 #include "sql/sql.h"
 
 #include <jansson.h>
@@ -19,8 +20,6 @@
 /* At most this many files of a table are rewritten by one run (the next run goes on):
  * a day of change data capture leaves tens of thousands. */
 #define COMPACT_MAX_FILES 10000
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(const char *const *)a, *(const char *const *)b); }
 
 static int cmp_del_data(const void *a, const void *b) {
   return strcmp((*(const struct sl_delete_file *const *)a)->data_path, (*(const struct sl_delete_file *const *)b)->data_path);
@@ -35,10 +34,6 @@ static int cmp_part_path(const void *a, const void *b) {
   const struct sl_data_file *x = *(const struct sl_data_file *const *)a, *y = *(const struct sl_data_file *const *)b;
   int c = cmp_part(x->partition, y->partition);
   return c ? c : strcmp(x->path, y->path);
-}
-
-static int sorted_has(const char *const *v, size_t n, const char *s) {
-  return n && bsearch(&s, v, n, sizeof *v, cmp_str) != NULL;
 }
 
 /* Lookups by path in O(log n): the data and delete files at the floor, the current
@@ -62,8 +57,8 @@ static int index_make(struct index *ix, const struct sl_data_file *at_floor, siz
   for (size_t i = 0; i < n_floor_dels; i++) ix->floor_dels[i] = floor_dels[i].path;
   for (size_t i = 0; i < nd; i++) ix->dels[i] = &dels[i];
   ix->n_floor_files = n_floor, ix->n_floor_dels = n_floor_dels, ix->nd = nd;
-  qsort(ix->floor_files, n_floor, sizeof *ix->floor_files, cmp_str);
-  qsort(ix->floor_dels, n_floor_dels, sizeof *ix->floor_dels, cmp_str);
+  qsort(ix->floor_files, n_floor, sizeof *ix->floor_files, sl_strs_cmp);
+  qsort(ix->floor_dels, n_floor_dels, sizeof *ix->floor_dels, sl_strs_cmp);
   qsort(ix->dels, nd, sizeof *ix->dels, cmp_del_data);
   return 0;
 }
@@ -132,8 +127,8 @@ static size_t choose(const struct sl_data_file *files, size_t nf, const struct i
     size_t first = np, n_small = 0, n_del = 0, j = i;
     for (; j < nf && same_part(by[i]->partition, by[j]->partition); j++) {
       size_t d0, nd = dels_of(ix, by[j]->path, &d0);
-      int seen = sorted_has(ix->floor_files, ix->n_floor_files, by[j]->path);
-      for (size_t k = 0; seen && k < nd; k++) seen = sorted_has(ix->floor_dels, ix->n_floor_dels, ix->dels[d0 + k]->path);
+      int seen = sl_strs_has(ix->floor_files, ix->n_floor_files, by[j]->path);
+      for (size_t k = 0; seen && k < nd; k++) seen = sl_strs_has(ix->floor_dels, ix->n_floor_dels, ix->dels[d0 + k]->path);
       if (!seen || (!nd && by[j]->bytes >= small) || np >= COMPACT_MAX_FILES) continue;
       pick[np++] = (size_t)(by[j] - files);
       n_small += !nd;
@@ -176,14 +171,14 @@ static int still_same(struct sl_catalog *cat, const struct sl_table_info *t, con
     for (size_t i = 0; i < nf; i++) live[i] = files[i].path;
     for (size_t i = 0; i < np; i++) ours[i] = keys[i];
     for (size_t i = 0; i < nu; i++) had[i] = use[i].path;
-    qsort(live, nf, sizeof *live, cmp_str);
-    qsort(ours, np, sizeof *ours, cmp_str);
-    qsort(had, nu, sizeof *had, cmp_str);
+    qsort(live, nf, sizeof *live, sl_strs_cmp);
+    qsort(ours, np, sizeof *ours, sl_strs_cmp);
+    qsort(had, nu, sizeof *had, sl_strs_cmp);
   }
   for (size_t i = 0; !rc && i < np; i++)
-    if (!sorted_has(live, nf, keys[i])) rc = SL_ECONFLICT;
+    if (!sl_strs_has(live, nf, keys[i])) rc = SL_ECONFLICT;
   for (size_t k = 0; !rc && k < nd; k++)
-    if (sorted_has(ours, np, dels[k].data_path) && !sorted_has(had, nu, dels[k].path)) rc = SL_ECONFLICT;
+    if (sl_strs_has(ours, np, dels[k].data_path) && !sl_strs_has(had, nu, dels[k].path)) rc = SL_ECONFLICT;
   if (rc == SL_ECONFLICT) sl_err_set(err, SL_ECONFLICT, "changed");
   if (!rc) *parent = now.current_snapshot;
   sl_free(live);

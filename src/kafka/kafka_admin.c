@@ -13,6 +13,7 @@
 #include "kafka/kafka_int.h"
 
 #include "core/mem.h"
+#include "core/strs.h"
 #include "core/time.h"
 
 #include <stdio.h>
@@ -147,8 +148,6 @@ int sl_kafka_topic_delete(struct sl_log *log, const char *topic, struct sl_err *
   return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 int sl_kafka_topic_list(struct sl_log *log, char ***names, size_t *n, struct sl_err *err) {
   struct sl_kafka *kf = sl_kafka_of(log);
   *names = NULL;
@@ -170,7 +169,7 @@ int sl_kafka_topic_list(struct sl_log *log, char ***names, size_t *n, struct sl_
     sl_free(v);
     return rc;
   }
-  qsort(v, k, sizeof *v, cmp_str);
+  qsort(v, k, sizeof *v, sl_strs_cmp);
   *names = v;
   *n = k;
   return 0;
@@ -239,7 +238,7 @@ static int group_names(struct sl_kafka *kf, char ***names, size_t *n) {
     if (g) v[k++] = g;
   }
   pthread_mutex_unlock(&kf->mu);
-  if (k) qsort(v, k, sizeof *v, cmp_str);
+  if (k) qsort(v, k, sizeof *v, sl_strs_cmp);
   *names = v;
   *n = k;
   return 0;

@@ -4,6 +4,7 @@
 
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/strs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -51,8 +52,6 @@ static int local_get(struct sl_store *s, const char *key, char **data, size_t *l
   sl_free(p);
   return rc;
 }
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 struct keylist {
   char **keys;
@@ -107,7 +106,7 @@ static int local_list(struct sl_store *s, const char *prefix, char ***keys, size
     sl_free(kl.keys);
     return rc;
   }
-  if (kl.n) qsort(kl.keys, kl.n, sizeof *kl.keys, cmp_str);
+  if (kl.n) qsort(kl.keys, kl.n, sizeof *kl.keys, sl_strs_cmp);
   *keys = kl.keys;
   *n = kl.n;
   return 0;

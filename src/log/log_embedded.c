@@ -11,6 +11,7 @@
 #include "core/fs.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/strs.h"
 #include "core/time.h"
 
 #include <dirent.h>
@@ -229,8 +230,6 @@ static int emb_topic_delete(struct sl_log *log, const char *name, struct sl_err 
   return rc;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 static int emb_topic_list(struct sl_log *log, char ***names, size_t *n, struct sl_err *err) {
   struct emb *e = log->impl;
   *names = NULL;
@@ -254,7 +253,7 @@ static int emb_topic_list(struct sl_log *log, char ***names, size_t *n, struct s
     (*n)++;
   }
   closedir(d);
-  if (*n) qsort(*names, *n, sizeof **names, cmp_str);
+  if (*n) qsort(*names, *n, sizeof **names, sl_strs_cmp);
   return rc;
 }
 
@@ -281,7 +280,7 @@ static int emb_topic_describe(struct sl_log *log, const char *name, struct sl_lo
   size_t ng = 0;
   int rc = sl_log_group_list(t->dir, &groups, &ng, err);
   if (!rc && ng) {
-    qsort(groups, ng, sizeof *groups, cmp_str);
+    qsort(groups, ng, sizeof *groups, sl_strs_cmp);
     out->groups = sl_calloc(ng, sizeof *out->groups);
     if (!out->groups) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   }

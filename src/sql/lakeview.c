@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/strs.h"
 #include "core/time.h"
 
 #include <ctype.h>
@@ -181,13 +182,6 @@ char *sl_sql_files_reader(struct sl_store *st, const char *const *keys, size_t n
   return rc ? NULL : sl_buf_take(&b);
 }
 
-static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* 1 if s is among v[0..n), sorted by strcmp. */
-static int sorted_has(char *const *v, size_t n, const char *s) {
-  return n && bsearch(&s, v, n, sizeof *v, cmp_path) != NULL;
-}
-
 /* The files of snapshot `since` (paths in *out), as later compactions up to `upto`
  * rewrote them: a compaction whose files were all seen at or before `since` (its
  * summary's "as-of") wrote rows `since` already had, so its new files count as old
@@ -217,7 +211,7 @@ static int since_files(struct sl_catalog *cat, const struct sl_table_info *t, in
     size_t na = 0, nr = 0;
     if ((rc = sl_catalog_snapshot_files(cat, t->table_id, ss[i].snapshot_id, &add, &na, &rem, &nr, err))) break;
     for (size_t k = 0; k < *n;) {
-      if (!sorted_has(rem, nr, (*out)[k])) {
+      if (!sl_strs_has((const char *const *)rem, nr, (*out)[k])) {
         k++;
         continue;
       }
@@ -241,7 +235,7 @@ static int since_files(struct sl_catalog *cat, const struct sl_table_info *t, in
     *out = NULL;
     *n = 0;
   } else if (*n) {
-    qsort(*out, *n, sizeof **out, cmp_path); /* for sorted_has */
+    qsort(*out, *n, sizeof **out, sl_strs_cmp); /* for sl_strs_has */
   }
   return rc;
 }
@@ -272,13 +266,13 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
     /* Rows deleted since `since` are changes no delta of added files shows. */
     struct sl_delete_file *od = NULL;
     size_t n_od = 0;
-    char **had = NULL;
+    const char **had = NULL;
     if ((rc = sl_catalog_deletes_at(cat, t->table_id, since, &od, &n_od, err))) goto out;
     if (n_od && !(had = sl_calloc(n_od, sizeof *had))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
     for (size_t j = 0; had && j < n_od; j++) had[j] = od[j].path;
-    if (had) qsort(had, n_od, sizeof *had, cmp_path);
+    if (had) qsort(had, n_od, sizeof *had, sl_strs_cmp);
     for (size_t i = 0; !rc && i < n_dels; i++)
-      if (!sorted_has(had, n_od, dels[i].path)) (*removed)++;
+      if (!sl_strs_has(had, n_od, dels[i].path)) (*removed)++;
     sl_free(had);
     sl_delete_file_list_free(od, n_od);
     if (rc) goto out;
@@ -286,18 +280,18 @@ int sl_sql_table_delta_select(struct sl_duck *d, struct sl_catalog *cat, struct 
   if (since) {
     /* Keep the files added after `since`; count the ones it had that are gone. */
     size_t k = 0;
-    char **now = nf ? sl_calloc(nf, sizeof *now) : NULL;
+    const char **now = nf ? sl_calloc(nf, sizeof *now) : NULL;
     if (nf && !now) {
       rc = sl_err_set(err, SL_ENOMEM, "out of memory");
       goto out;
     }
     for (size_t i = 0; i < nf; i++) now[i] = files[i].path;
-    if (nf) qsort(now, nf, sizeof *now, cmp_path);
+    if (nf) qsort(now, nf, sizeof *now, sl_strs_cmp);
     for (size_t i = 0; i < n_old; i++)
-      if (removed && !sorted_has(now, nf, old[i])) (*removed)++;
+      if (removed && !sl_strs_has(now, nf, old[i])) (*removed)++;
     sl_free(now);
     for (size_t i = 0; i < nf; i++) {
-      if (sorted_has(old, n_old, files[i].path)) {
+      if (sl_strs_has((const char *const *)old, n_old, files[i].path)) {
         sl_free(files[i].path);
         sl_free(files[i].stats_json);
         sl_free(files[i].partition);

@@ -6,6 +6,7 @@
 #include "core/buf.h"
 #include "core/fs.h"
 #include "core/mem.h"
+#include "core/strs.h"
 #include "core/time.h"
 
 #include <ctype.h>
@@ -220,8 +221,6 @@ static int load_one(const char *root, const char *path, const char *default_ns, 
   return 0;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* Every file under dir ending in ext, sorted. */
 static int list_files(const char *dir, const char *ext, char ***out, size_t *n, struct sl_err *err) {
   DIR *dh = opendir(dir);
@@ -239,7 +238,7 @@ static int list_files(const char *dir, const char *ext, char ***out, size_t *n, 
     sl_free(p);
   }
   closedir(dh);
-  if (*n) qsort(*out, *n, sizeof **out, cmp_str);
+  if (*n) qsort(*out, *n, sizeof **out, sl_strs_cmp);
   return rc;
 }
 
