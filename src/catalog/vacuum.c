@@ -133,6 +133,11 @@ static int expire_table(struct sl_catalog *cat, struct sl_store *st, const struc
   return rc;
 }
 
+/* How old a file no snapshot names must be to go: the retention, at least an hour. */
+static int64_t orphan_age(const struct sl_vacuum_opts *o) {
+  return o->retention_ms > SL_VACUUM_MIN_ORPHAN_AGE_MS ? o->retention_ms : SL_VACUUM_MIN_ORPHAN_AGE_MS;
+}
+
 /* Files in the namespace's tables' data folders that no snapshot names: deleted when
  * older than the retention (at least SL_VACUUM_MIN_ORPHAN_AGE_MS) and the catalog knows
  * the table; in a folder of a table the catalog does not know (another catalog's lake?)
@@ -142,7 +147,7 @@ static int orphans_ns(struct sl_catalog *cat, struct sl_store *st, const struct 
   char **keys = NULL, **known = NULL, *cur = NULL;
   size_t nk = 0, nknown = 0;
   int rc = sl_store_list(st, ns, &keys, &nk, err), have = 0;
-  int64_t age = o->retention_ms > SL_VACUUM_MIN_ORPHAN_AGE_MS ? o->retention_ms : SL_VACUUM_MIN_ORPHAN_AGE_MS;
+  int64_t age = orphan_age(o);
   struct sl_vacuum_table *t = NULL;
   size_t lns = strlen(ns);
   for (size_t i = 0; !rc && i < nk; i++) {
@@ -197,7 +202,7 @@ static int orphans_ns(struct sl_catalog *cat, struct sl_store *st, const struct 
 static int staging_sweep(const struct sl_vacuum_opts *o, struct sl_vacuum_result *r, struct sl_err *err) {
   DIR *d = opendir(o->staging_dir);
   if (!d) return errno == ENOENT ? 0 : sl_err_set(err, SL_EIO, "vacuum: open %s: %s", o->staging_dir, strerror(errno));
-  int64_t age = o->retention_ms > SL_VACUUM_MIN_ORPHAN_AGE_MS ? o->retention_ms : SL_VACUUM_MIN_ORPHAN_AGE_MS;
+  int64_t age = orphan_age(o);
   int rc = 0;
   struct dirent *de;
   while (!rc && (de = readdir(d))) {
