@@ -136,6 +136,12 @@ int sl_catalog_name_is(const char *qualified, const char *ns, const char *name) 
   return !strncmp(qualified, ns, ln) && qualified[ln] == '.' && !strcmp(qualified + ln + 1, name);
 }
 
+int sl_catalog_names_select(const char *const *names, size_t n, const char *ns, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (sl_catalog_name_is(names[i], ns, name)) return 1;
+  return n == 0;
+}
+
 int sl_catalog_names_known(const struct sl_table_info *ts, size_t nt, const char *const *names, size_t n,
                            const char *cmd, struct sl_err *err) {
   for (size_t i = 0; i < n; i++) {

@@ -170,6 +170,8 @@ int sl_catalog_snapshot_files(struct sl_catalog *cat, int64_t table_id, int64_t 
 int sl_catalog_name_split(const char *qualified, char **ns, char **table, struct sl_err *err);
 /* 1 if qualified ("ns.table") names table name of namespace ns. */
 int sl_catalog_name_is(const char *qualified, const char *ns, const char *name);
+/* 1 if names[0..n) ("ns.table") is empty (every table) or names ns.name. */
+int sl_catalog_names_select(const char *const *names, size_t n, const char *ns, const char *name);
 /* SL_ENOTFOUND naming the first of names[0..n) ("ns.table") that is not among the
  * tables ts[0..nt), prefixed by cmd; else 0. */
 int sl_catalog_names_known(const struct sl_table_info *ts, size_t nt, const char *const *names, size_t n,

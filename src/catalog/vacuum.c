@@ -80,12 +80,6 @@ static struct sl_vacuum_table *entry(struct sl_vacuum_result *r, const char *ns,
   return t;
 }
 
-static int selected(const struct sl_vacuum_opts *o, const char *ns, const char *name) {
-  for (size_t i = 0; i < o->n_tables; i++)
-    if (sl_catalog_name_is(o->tables[i], ns, name)) return 1;
-  return !o->n_tables;
-}
-
 /* Expires the table's snapshots replaced before the retention (not current, not kept)
  * and deletes the files only they saw. */
 static int expire_table(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuum_opts *o,
@@ -163,7 +157,7 @@ static int orphans_ns(struct sl_catalog *cat, struct sl_store *st, const struct 
         rc = sl_err_set(err, SL_ENOMEM, "out of memory");
         break;
       }
-      if (!selected(o, ns, cur)) continue;
+      if (!sl_catalog_names_select(o->tables, o->n_tables, ns, cur)) continue;
       struct sl_table_info ti = {0};
       rc = sl_catalog_table_get(cat, ns, cur, &ti, err);
       if (rc == SL_ENOTFOUND) {
@@ -232,7 +226,7 @@ int sl_vacuum(struct sl_catalog *cat, struct sl_store *st, const struct sl_vacuu
   if (!rc) rc = sl_catalog_names_known(ts, nt, o->tables, o->n_tables, "vacuum", err);
   if (!rc) rc = keep_inputs(cat, ts, nt, &keep, err);
   for (size_t i = 0; !rc && i < nt; i++) {
-    if (!selected(o, ts[i].ns, ts[i].name)) continue;
+    if (!sl_catalog_names_select(o->tables, o->n_tables, ts[i].ns, ts[i].name)) continue;
     struct sl_vacuum_table *t = entry(out, ts[i].ns, ts[i].name, err);
     if (!t) rc = err->code;
     else {

@@ -84,17 +84,20 @@ static size_t dels_of(const struct index *ix, const char *path, size_t *first) {
 }
 
 /* The oldest snapshot of the table that an incremental model last read (the files to
- * rewrite must all be visible there), or the current one. */
+ * rewrite must all be visible there), or the current one. The ids kept are few; a
+ * table's history (a changelog's, one snapshot a second) can be long. */
 static int64_t floor_of(struct sl_catalog *cat, const struct sl_table_info *t, const int64_t *keep, size_t nk,
                         struct sl_err *err) {
-  struct sl_snapshot *ss = NULL;
-  size_t n = 0;
   int64_t fl = t->current_snapshot;
-  if (sl_catalog_snapshot_list(cat, t->table_id, &ss, &n, err)) return -1;
-  for (size_t i = 0; i < n; i++)
-    for (size_t k = 0; k < nk; k++)
-      if (keep[k] == ss[i].snapshot_id && keep[k] < fl) fl = keep[k];
-  sl_snapshot_list_free(ss, n);
+  for (size_t k = 0; k < nk; k++) {
+    struct sl_snapshot s;
+    if (keep[k] >= fl) continue;
+    int rc = sl_catalog_snapshot_get(cat, t->table_id, keep[k], &s, err);
+    sl_snapshot_fini(&s);
+    if (rc == SL_ENOTFOUND) sl_err_clear(err); /* another table's */
+    else if (rc) return -1;
+    else fl = keep[k];
+  }
   return fl;
 }
 
@@ -322,9 +325,7 @@ int sl_compact(struct sl_duck *d, struct sl_catalog *cat, struct sl_store *st, c
   if (!rc) rc = sl_vacuum_incremental_inputs(cat, &keep, &nk, err);
   if (!rc && !(out->v = sl_calloc(nt ? nt : 1, sizeof *out->v))) rc = sl_err_set(err, SL_ENOMEM, "out of memory");
   for (size_t i = 0; !rc && i < nt; i++) {
-    int want = !o->n_tables;
-    for (size_t k = 0; k < o->n_tables && !want; k++) want = sl_catalog_name_is(o->tables[k], ts[i].ns, ts[i].name);
-    if (!want || !ts[i].current_snapshot) continue;
+    if (!sl_catalog_names_select(o->tables, o->n_tables, ts[i].ns, ts[i].name) || !ts[i].current_snapshot) continue;
     struct sl_compact_table *r = &out->v[out->n++];
     r->ns = sl_strdup(ts[i].ns);
     r->name = sl_strdup(ts[i].name);
